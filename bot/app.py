@@ -1,0 +1,149 @@
+"""The composition root: settings in, a running bot out. Nothing here is global.
+
+Bot, dispatcher, engine (and later the scheduler and the outbox sender) are built in
+`open_application` and handed to handlers through aiogram's workflow data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.utils.i18n import I18n
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings, SettingsError
+from bot.fsm_storage import DatabaseStorage
+from bot.i18n import build_i18n
+from bot.middlewares import AccountMiddleware, DbSessionMiddleware, LocaleMiddleware
+from handlers import build_root_router
+from handlers.menus import register_command_menus
+from storage.db import SessionFactory, create_engine, create_session_factory, is_sqlite
+from storage.migrate import current_revision, head_revision, upgrade_database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Application:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    i18n: I18n
+    bot: Bot
+    dispatcher: Dispatcher
+
+
+async def prepare_database(engine: AsyncEngine, url: str) -> None:
+    """An embedded SQLite file upgrades itself; a server database is upgraded by its operator."""
+    if is_sqlite(url):
+        await upgrade_database(engine)
+        return
+    current, head = await current_revision(engine), head_revision()
+    if current != head:
+        raise SettingsError(
+            f"The database at CUNMIN_DATABASE_URL is at schema {current or 'empty'}, not {head}: "
+            "run `cunmin db upgrade` first."
+        )
+
+
+def build_dispatcher(sessions: SessionFactory, i18n: I18n, settings: Settings) -> Dispatcher:
+    dispatcher = Dispatcher(storage=DatabaseStorage(sessions), settings=settings, sessions=sessions)
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
+    dispatcher.update.outer_middleware(AccountMiddleware(settings.default_locale))
+    locale = LocaleMiddleware(i18n)
+    dispatcher.update.outer_middleware(locale)
+    # Errors are handled after the update's own locale context has closed: apply it again.
+    dispatcher.errors.outer_middleware(locale)
+    dispatcher.include_router(build_root_router())
+
+    async def on_startup(bot: Bot) -> None:
+        await register_command_menus(bot, i18n)
+        me = await bot.get_me()
+        log.info("Cunmin is running as @%s (id %s)", me.username, me.id)
+
+    dispatcher.startup.register(on_startup)
+    return dispatcher
+
+
+def build_bot(settings: Settings) -> Bot:
+    server = TelegramAPIServer.from_base(settings.telegram_api_url)
+    return Bot(token=settings.require_token(), session=AiohttpSession(api=server))
+
+
+@asynccontextmanager
+async def open_application(settings: Settings) -> AsyncIterator[Application]:
+    token_checked_bot = build_bot(settings)  # fails fast on a missing token, before touching the DB
+    url = settings.resolved_database_url
+    engine = create_engine(url)
+    try:
+        await prepare_database(engine, url)
+        sessions = create_session_factory(engine)
+        i18n = build_i18n(settings.default_locale)
+        dispatcher = build_dispatcher(sessions, i18n, settings)
+        yield Application(settings, engine, sessions, i18n, token_checked_bot, dispatcher)
+    finally:
+        await token_checked_bot.session.close()
+        await engine.dispose()
+
+
+async def run_polling(settings: Settings) -> None:
+    async with open_application(settings) as app:
+        # start_polling installs SIGINT/SIGTERM handlers and returns once they stopped it.
+        await app.dispatcher.start_polling(
+            app.bot, allowed_updates=app.dispatcher.resolve_used_update_types(), handle_signals=True
+        )
+
+
+async def run_webhook(settings: Settings) -> None:
+    if settings.webhook_secret is None:
+        raise SettingsError(
+            "CUNMIN_WEBHOOK_SECRET is not set: the webhook needs a secret "
+            "(1-256 characters of A-Z, a-z, 0-9, _ and -)."
+        )
+    if not settings.webhook_url:
+        raise SettingsError(
+            "CUNMIN_WEBHOOK_URL is not set: give the public https:// address Telegram should call."
+        )
+    secret = settings.webhook_secret.get_secret_value()
+    async with open_application(settings) as app:
+        web_app = web.Application()
+        SimpleRequestHandler(app.dispatcher, app.bot, secret_token=secret).register(
+            web_app, path=settings.webhook_path
+        )
+        setup_application(web_app, app.dispatcher, bot=app.bot)
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+            await site.start()
+            await app.bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=app.dispatcher.resolve_used_update_types(),
+            )
+            log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
+            await _wait_for_stop_signal()
+        finally:
+            await runner.cleanup()
+
+
+async def _wait_for_stop_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

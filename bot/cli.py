@@ -1,0 +1,75 @@
+"""The `cunmin` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from bot.app import run_polling, run_webhook
+from bot.config import Settings, SettingsError, load_settings
+from storage.db import create_engine
+from storage.migrate import current_revision, upgrade_database
+
+app = typer.Typer(help="Cunmin (村民): village elections in Telegram.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+def _fail(sentence: str) -> NoReturn:
+    typer.secho(sentence, err=True, fg=typer.colors.RED)
+    raise typer.Exit(code=2)
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    try:
+        asyncio.run(main())
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def run(
+    webhook: Annotated[
+        bool, typer.Option("--webhook", help="Serve a webhook instead of long polling.")
+    ] = False,
+) -> None:
+    """Run the bot (long polling by default)."""
+    settings = _settings()
+    _configure_logging(settings)
+    _run(lambda: run_webhook(settings) if webhook else run_polling(settings))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the newest version."""
+    settings = _settings()
+
+    async def upgrade() -> None:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await upgrade_database(engine)
+            typer.echo(f"Database schema is at {await current_revision(engine)}.")
+        finally:
+            await engine.dispose()
+
+    _run(upgrade)

@@ -1,0 +1,62 @@
+"""Update-level middlewares: one database session per update, the account, the locale."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Chat, TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+
+from bot.i18n import resolve_locale
+from bot.services.accounts import register_account
+from storage.db import SessionFactory
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """Opens one session for the whole update and closes it (rolling back anything uncommitted)."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._sessions = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self._sessions() as session:
+            data["session"] = session
+            return await handler(event, data)
+
+
+class AccountMiddleware(BaseMiddleware):
+    """Finds (or creates) the sender's account and decides the locale the reply is written in."""
+
+    def __init__(self, default_locale: str) -> None:
+        self._default_locale = default_locale
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        if user is None or user.is_bot:
+            data["locale"] = self._default_locale
+            return await handler(event, data)
+        account = await register_account(
+            data["session"],
+            telegram_user_id=user.id,
+            private_chat_id=chat.id if chat is not None and chat.type == "private" else None,
+            language_code=user.language_code,
+        )
+        data["account"] = account
+        data["locale"] = resolve_locale(account.locale, user.language_code, self._default_locale)
+        return await handler(event, data)
+
+
+class LocaleMiddleware(I18nMiddleware):
+    """Applies the locale chosen by AccountMiddleware (also on the error observer, for apologies)."""
+
+    def __init__(self, i18n: I18n) -> None:
+        super().__init__(i18n=i18n)
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        locale = data.get("locale")
+        return locale if isinstance(locale, str) else self.i18n.default_locale

@@ -1,0 +1,33 @@
+"""The command menus Telegram shows beside the text field, one per language."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n.lazy_proxy import LazyProxy
+
+# (command, description) in menu order; descriptions are translated per menu language.
+COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
+    ("start", __("What Cunmin is, and how to begin")),
+    ("help", __("What you can do here")),
+    ("language", __("Change the language")),
+    ("cancel", __("Stop what you are doing")),
+)
+
+# setMyCommands takes a two-letter ISO 639-1 code, so Traditional Chinese shares the "zh" menu;
+# the menu with no language code is the fallback for everyone else, in the deployment's default.
+MENU_LOCALES: dict[str, str] = {"zh": "zh_Hans", "en": "en"}
+
+
+def menu_for(i18n: I18n, locale: str) -> list[BotCommand]:
+    with i18n.context(), i18n.use_locale(locale):
+        return [BotCommand(command=name, description=str(text)) for name, text in COMMANDS]
+
+
+async def register_command_menus(bot: Bot, i18n: I18n) -> None:
+    scope = BotCommandScopeDefault()
+    for language_code, locale in MENU_LOCALES.items():
+        await bot.set_my_commands(menu_for(i18n, locale), scope=scope, language_code=language_code)
+    await bot.set_my_commands(menu_for(i18n, i18n.default_locale), scope=scope)

@@ -1,0 +1,1 @@
+"""Query functions, one module per noun. Repositories never commit: services do, once."""
