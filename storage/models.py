@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, String, Text
+from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -22,6 +22,8 @@ class Account(SQLModel, table=True):
     # The locale the person picked with /language; None means "follow Telegram's language".
     locale: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     telegram_language_code: str | None = Field(default=None, sa_column=Column(String(35), nullable=True))
+    # E.164 phone the user proved is theirs by sharing their own contact; roles are matched on it.
+    phone: str | None = Field(default=None, sa_column=Column(String(20), nullable=True, index=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
@@ -35,3 +37,111 @@ class FsmRecord(SQLModel, table=True):
     state: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Village(SQLModel, table=True):
+    """A village whose elections this deployment serves; `province` picks the rule presets."""
+
+    __tablename__ = "village"
+    __table_args__ = (UniqueConstraint("township", "name", name="uq_village_township_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    township: str = Field(sa_column=Column(String(100), nullable=False))
+    county: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    # NATIONAL, BJ, SH, ZJ, HN: the provincial election rules that apply (RULES.md).
+    province: str = Field(sa_column=Column(String(16), nullable=False))
+    # What a villager is told when the bot cannot help (e.g. "村委会办公室 0571-1234567").
+    committee_contact: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class VillagerGroup(SQLModel, table=True):
+    """A villagers' group (村民小组) inside a village."""
+
+    __tablename__ = "villager_group"
+    __table_args__ = (UniqueConstraint("village_id", "name", name="uq_villager_group_village_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", nullable=False, index=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+
+
+class Person(SQLModel, table=True):
+    """A person on a village's roll. Removed people are marked, never deleted (history stays)."""
+
+    __tablename__ = "person"
+    __table_args__ = (
+        # OL art. 13: a voter is registered in one village only. The phone is the identity across
+        # villages, so an active phone may appear once in the whole deployment.
+        Index(
+            "uq_person_active_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", nullable=False, index=True)
+    group_id: int | None = Field(default=None, foreign_key="villager_group.id", nullable=True, index=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    # E.164 (+8613800138000), normalised with phonenumbers; None for people without a phone.
+    phone: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
+    household: str | None = Field(default=None, sa_column=Column(String(50), nullable=True))
+    gender: str | None = Field(default=None, sa_column=Column(String(1), nullable=True))  # "F" / "M"
+    birth_year: int | None = Field(default=None, nullable=True)
+    party_member: bool = Field(default=False, nullable=False)
+    # "full" or "probationary" (only full members vote in party elections, PR art. 5).
+    party_status: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    migrant: bool = Field(default=False, nullable=False)
+    works_in: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    eligible_voter: bool = Field(default=True, nullable=False)
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    removed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Binding(SQLModel, table=True):
+    """A Telegram account bound to a person on a roll: one account, one person, both ways."""
+
+    __tablename__ = "binding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", nullable=False, unique=True)
+    person_id: int = Field(foreign_key="person.id", nullable=False, unique=True)
+    method: str = Field(sa_column=Column(String(16), nullable=False))  # "contact" / "invite"
+    bound_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Role(SQLModel, table=True):
+    """A right in one village, granted to a phone number.
+
+    Keyed by phone, not by person: a township observer is on no village's roll. The account
+    proves the phone by sharing its own contact.
+    """
+
+    __tablename__ = "role"
+    __table_args__ = (UniqueConstraint("village_id", "phone", "role", name="uq_role_village_phone_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", nullable=False, index=True)
+    phone: str = Field(sa_column=Column(String(20), nullable=False, index=True))
+    role: str = Field(sa_column=Column(String(16), nullable=False))  # committee / supervisor / observer
+    granted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Invite(SQLModel, table=True):
+    """A single-use deep-link code a committee hands to one person (t.me/<bot>?start=<code>)."""
+
+    __tablename__ = "invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Stored as its SHA-256, so a leaked database does not leak usable links.
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    person_id: int = Field(foreign_key="person.id", nullable=False, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
