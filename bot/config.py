@@ -18,6 +18,8 @@ TELEGRAM_API_URL = "https://api.telegram.org"
 # Telegram bot tokens are "<bot id>:<secret>"; the reference server rejects anything else.
 _TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Telegram usernames: 5-32 characters of A-Z, a-z, 0-9 and _ (a bot's ends in "bot").
+BOT_USERNAME_SHAPE = re.compile(r"^[A-Za-z0-9_]{5,32}$")
 
 
 def default_data_dir() -> Path:
@@ -41,12 +43,26 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_path: str = "/telegram/webhook"
     log_level: str = "INFO"
+    # The bot's @username without "@": invitation links are https://t.me/<bot_username>?start=<code>.
+    bot_username: str | None = None
+    # Shown to people the bot cannot place on a roll, e.g. "乡政府民政办 0571-88888888".
+    help_contact: str | None = None
 
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _TOKEN_SHAPE.match(value.get_secret_value()):
             raise ValueError("it must look like 123456789:ABCdef… as given by @BotFather")
+        return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _bot_username(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.removeprefix("@")
+        if not BOT_USERNAME_SHAPE.match(value):
+            raise ValueError("it must be the bot's username, 5-32 characters of A-Z, a-z, 0-9 and _")
         return value
 
     @field_validator("telegram_api_url")

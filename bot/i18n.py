@@ -1,4 +1,4 @@
-"""Translations: gettext catalogs compiled in memory at start-up, and the choice of locale.
+"""Translations: gettext catalogs compiled at start-up, and the choice of locale.
 
 The .po files are the only source; compiling them while loading means a plain install from a
 fresh clone is translated with no build step to forget.
@@ -6,8 +6,7 @@ fresh clone is translated with no build step to forget.
 
 from __future__ import annotations
 
-import gettext
-from io import BytesIO
+import tempfile
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
@@ -21,24 +20,26 @@ DOMAIN = "messages"
 LOCALES_DIR = Path(locales.__file__).resolve().parent
 
 
-class CatalogI18n(I18n):
-    """aiogram's I18n, reading `.po` catalogs directly instead of pre-compiled `.mo` files."""
+def compile_catalogs(source: Path, target: Path, domain: str = DOMAIN) -> list[str]:
+    """Compile every ``<locale>/LC_MESSAGES/<domain>.po`` under `source` into `target`."""
+    compiled = []
+    for po_path in sorted(source.glob(f"*/LC_MESSAGES/{domain}.po")):
+        locale = po_path.parent.parent.name
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=locale, domain=domain)
+        mo_path = target / locale / "LC_MESSAGES" / f"{domain}.mo"
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog, use_fuzzy=False)
+        compiled.append(locale)
+    return compiled
 
-    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
-            name = po_path.parent.parent.name
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file, locale=name, domain=self.domain)
-            buffer = BytesIO()
-            write_mo(buffer, catalog, use_fuzzy=False)
-            buffer.seek(0)
-            translations[name] = gettext.GNUTranslations(buffer)
-        return translations
 
-
-def build_i18n(default_locale: str, path: Path = LOCALES_DIR) -> CatalogI18n:
-    return CatalogI18n(path=path, default_locale=default_locale, domain=DOMAIN)
+def build_i18n(default_locale: str, path: Path = LOCALES_DIR) -> I18n:
+    """aiogram's I18n over catalogs compiled just now (it reads them all into memory at once)."""
+    with tempfile.TemporaryDirectory(prefix="cunmin-locales-") as compiled:
+        compile_catalogs(path, Path(compiled))
+        return I18n(path=compiled, default_locale=default_locale, domain=DOMAIN)
 
 
 _TRADITIONAL_REGIONS = ("hant", "tw", "hk", "mo")

@@ -10,7 +10,7 @@ from aiogram.types import Chat, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.i18n import resolve_locale
-from bot.services.accounts import register_account
+from bot.services.accounts import recognize_sender
 from storage.db import SessionFactory
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -29,7 +29,7 @@ class DbSessionMiddleware(BaseMiddleware):
 
 
 class AccountMiddleware(BaseMiddleware):
-    """Finds (or creates) the sender's account and decides the locale the reply is written in."""
+    """Finds (or creates) the sender's account, who they are on the rolls (``me``), and the locale."""
 
     def __init__(self, default_locale: str) -> None:
         self._default_locale = default_locale
@@ -40,14 +40,15 @@ class AccountMiddleware(BaseMiddleware):
         if user is None or user.is_bot:
             data["locale"] = self._default_locale
             return await handler(event, data)
-        account = await register_account(
+        me = await recognize_sender(
             data["session"],
             telegram_user_id=user.id,
             private_chat_id=chat.id if chat is not None and chat.type == "private" else None,
             language_code=user.language_code,
         )
-        data["account"] = account
-        data["locale"] = resolve_locale(account.locale, user.language_code, self._default_locale)
+        data["me"] = me
+        data["account"] = me.account
+        data["locale"] = resolve_locale(me.account.locale, user.language_code, self._default_locale)
         return await handler(event, data)
 
 

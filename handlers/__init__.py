@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import cancel, errors, fallback, help, language, start
+from handlers import cancel, errors, fallback, help, identity, language, roll, start
 
 
 def build_root_router() -> Router:
+    # Routers are built per application (tests and the sandbox build several in one process).
     root = Router(name="cunmin")
     # /cancel first: it must win over any conversation state a later router waits in;
     # the fallback last: it answers whatever no feature took.
     root.include_routers(
-        cancel.router, start.router, help.router, language.router, fallback.router, errors.router
+        *(
+            feature.build_router()
+            for feature in (cancel, start, identity, help, language, roll, fallback, errors)
+        )
     )
     return root

@@ -15,3 +15,12 @@ class LocaleOption(StrEnum):
 
 class LanguageCallback(CallbackData, prefix="lang"):
     locale: LocaleOption
+
+
+class ForgetCallback(CallbackData, prefix="forget"):
+    confirm: bool
+
+
+class MigrantCallback(CallbackData, prefix="migrant"):
+    person_id: int
+    migrant: bool

@@ -6,10 +6,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name=__name__)
 
-
-@router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove())
@@ -18,3 +15,9 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await message.answer(
         _("Stopped. Nothing was saved from what you were doing."), reply_markup=ReplyKeyboardRemove()
     )
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cancel, Command("cancel"))
+    return router

@@ -9,11 +9,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.error()
 async def apologise(event: ErrorEvent) -> None:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     apology = _("Sorry, something went wrong on our side. Please try again in a moment.")
@@ -24,3 +22,9 @@ async def apologise(event: ErrorEvent) -> None:
             await event.update.callback_query.answer(apology, show_alert=True)
     except TelegramAPIError:
         log.warning("could not deliver the apology for update %s", event.update.update_id)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.errors.register(apologise)
+    return router

@@ -11,8 +11,6 @@ from bot.services.accounts import choose_locale
 from handlers.callbacks import LanguageCallback, LocaleOption
 from storage.models import Account
 
-router = Router(name=__name__)
-
 # Each language is named in itself, so a person can find theirs whatever the screen's language.
 LANGUAGE_NAMES: dict[LocaleOption, str] = {
     LocaleOption.ZH_HANS: "简体中文",
@@ -32,12 +30,10 @@ def language_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-@router.message(Command("language"))
 async def ask_language(message: Message) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
 
 
-@router.callback_query(LanguageCallback.filter())
 async def set_language(
     query: CallbackQuery, callback_data: LanguageCallback, session: AsyncSession, account: Account, i18n: I18n
 ) -> None:
@@ -50,3 +46,10 @@ async def set_language(
         await query.answer(confirmation)
         if isinstance(query.message, Message):
             await query.message.edit_text(confirmation)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(ask_language, Command("language"))
+    router.callback_query.register(set_language, LanguageCallback.filter())
+    return router

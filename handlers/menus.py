@@ -6,14 +6,16 @@ from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.i18n.lazy_proxy import LazyProxy
+from babel.support import LazyProxy
 
 # (command, description) in menu order; descriptions are translated per menu language.
 COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("start", __("What Cunmin is, and how to begin")),
     ("help", __("What you can do here")),
+    ("me", __("What the voter roll says about me")),
     ("language", __("Change the language")),
     ("cancel", __("Stop what you are doing")),
+    ("forget", __("Unlink this Telegram account from the roll")),
 )
 
 # setMyCommands takes a two-letter ISO 639-1 code, so Traditional Chinese shares the "zh" menu;

@@ -46,6 +46,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # SQLite has one writer. A deferred transaction that reads and then writes fails at once
         # with "database is locked" when another writer got in between; BEGIN IMMEDIATE takes the
         # write lock up front, so concurrent writers queue behind busy_timeout instead.
+        # The price: every transaction, even a read, holds the lock until it ends. So services end
+        # their transaction (commit) before returning, and nothing holds one across a Telegram call.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -8,9 +8,31 @@ from enum import StrEnum
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import SUPPORTED_LOCALES
+from bot.services.identity import Me, identify
 from storage.models import Account
 from storage.repositories import accounts as accounts_repo
 from storage.types import utcnow
+
+
+async def recognize_sender(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    private_chat_id: int | None,
+    language_code: str | None,
+) -> Me:
+    """Who sent this update: their account (created on first contact), binding and roles.
+
+    Runs at the start of every update, so it ends its transaction before the handler goes on:
+    an open SQLite transaction holds the write lock (storage/db.py), and the handler may wait on
+    Telegram or write FSM state through another session.
+    """
+    account = await register_account(
+        session, telegram_user_id=telegram_user_id, private_chat_id=private_chat_id, language_code=language_code
+    )
+    me = await identify(session, account)
+    await session.commit()
+    return me
 
 
 async def register_account(
@@ -20,10 +42,7 @@ async def register_account(
     private_chat_id: int | None,
     language_code: str | None,
 ) -> Account:
-    """Find the account of a Telegram user, creating it on first contact.
-
-    Writes only when something changed, so that the common case (a known user) costs one read.
-    """
+    """Find the account of a Telegram user, creating it on first contact (commits)."""
     account = await accounts_repo.get_by_telegram_user_id(session, telegram_user_id)
     if account is None:
         account = Account(

@@ -1,0 +1,47 @@
+"""Who is this account: its binding, its person on a roll, its roles."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Binding, Person, Role, Village
+
+
+async def bound_person(session: AsyncSession, account_id: int) -> tuple[Binding, Person, Village] | None:
+    statement = (
+        select(Binding, Person, Village)
+        .join(Person, col(Person.id) == col(Binding.person_id))
+        .join(Village, col(Village.id) == col(Person.village_id))
+        .where(Binding.account_id == account_id)
+    )
+    row = (await session.exec(statement)).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def active_person_by_phone(session: AsyncSession, phone: str) -> tuple[Person, Village] | None:
+    statement = (
+        select(Person, Village)
+        .join(Village, col(Village.id) == col(Person.village_id))
+        .where(Person.phone == phone, col(Person.removed_at).is_(None))
+    )
+    row = (await session.exec(statement)).first()
+    return (row[0], row[1]) if row else None
+
+
+async def binding_of_person(session: AsyncSession, person_id: int) -> Binding | None:
+    return (await session.exec(select(Binding).where(Binding.person_id == person_id))).first()
+
+
+async def binding_of_account(session: AsyncSession, account_id: int) -> Binding | None:
+    return (await session.exec(select(Binding).where(Binding.account_id == account_id))).first()
+
+
+async def roles_of_phone(session: AsyncSession, phone: str) -> list[tuple[Role, Village]]:
+    statement = (
+        select(Role, Village)
+        .join(Village, col(Village.id) == col(Role.village_id))
+        .where(Role.phone == phone)
+        .order_by(col(Village.name), col(Role.role))
+    )
+    return [(role, village) for role, village in (await session.exec(statement)).all()]
