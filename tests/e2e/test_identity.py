@@ -23,7 +23,14 @@ async def _qingshan(sessions: SessionFactory) -> Roll:
         committee_contact="村委会 0571-1234567",
         people=[
             {"name": "王建国", "phone": WANG, "group": "一组", "birth_year": 1968, "party_member": True},
-            {"name": "李秀英", "phone": LI, "group": "一组", "birth_year": 1975, "migrant": True, "works_in": "深圳"},
+            {
+                "name": "李秀英",
+                "phone": LI,
+                "group": "一组",
+                "birth_year": 1975,
+                "migrant": True,
+                "works_in": "深圳",
+            },
             {"name": "赵强", "phone": ZHAO, "group": "二组", "birth_year": 1990},
             {"name": "王小红", "phone": None, "group": "二组", "birth_year": 2001},
         ],
@@ -74,7 +81,9 @@ async def test_refused_contacts_change_nothing(harness: Harness, sessions: Sessi
     assert await _bindings(sessions) == 0
 
 
-async def test_a_phone_bound_to_another_account_is_refused(harness: Harness, sessions: SessionFactory) -> None:
+async def test_a_phone_bound_to_another_account_is_refused(
+    harness: Harness, sessions: SessionFactory
+) -> None:
     await _qingshan(sessions)
     first = harness.emu.create_user("建国", language_code="en")
     second = harness.emu.create_user("冒名", language_code="en")
@@ -97,7 +106,9 @@ async def test_forget_and_rebind(harness: Harness, sessions: SessionFactory) -> 
     assert await _bindings(sessions) == 1
 
 
-async def test_committee_roll_counts_search_and_migrant_flag(harness: Harness, sessions: SessionFactory) -> None:
+async def test_committee_roll_counts_search_and_migrant_flag(
+    harness: Harness, sessions: SessionFactory
+) -> None:
     roll = await _qingshan(sessions)
     await grant(sessions, roll.village, ZHAO, "committee")
     member = harness.emu.create_user("赵强", language_code="zh-hans")
@@ -138,7 +149,9 @@ async def test_committee_commands_are_refused_to_villagers_and_other_villages(
     assert roll.people["王建国"].migrant is False
 
 
-async def test_supervisors_see_masked_phones_and_cannot_edit(harness: Harness, sessions: SessionFactory) -> None:
+async def test_supervisors_see_masked_phones_and_cannot_edit(
+    harness: Harness, sessions: SessionFactory
+) -> None:
     roll = await _qingshan(sessions)
     await grant(sessions, roll.village, "+8613600136000", "supervisor")
     supervisor = harness.emu.create_user("监督", language_code="zh-hans")
