@@ -10,7 +10,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from bot.app import run_polling, run_webhook
+from bot.cli_roll import register as register_roll_commands
 from bot.config import Settings, SettingsError, load_settings
 from storage.db import create_engine
 from storage.migrate import current_revision, upgrade_database
@@ -18,6 +18,7 @@ from storage.migrate import current_revision, upgrade_database
 app = typer.Typer(help="Cunmin (村民): village elections in Telegram.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+register_roll_commands(app)
 
 
 def _settings() -> Settings:
@@ -54,6 +55,8 @@ def run(
     ] = False,
 ) -> None:
     """Run the bot (long polling by default)."""
+    from bot.app import run_polling, run_webhook  # aiogram is heavy: only the bot itself needs it
+
     settings = _settings()
     _configure_logging(settings)
     _run(lambda: run_webhook(settings) if webhook else run_polling(settings))

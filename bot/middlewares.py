@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.i18n import resolve_locale
+from bot.locale_choice import resolve_locale
 from bot.services.accounts import recognize_sender
 from storage.db import SessionFactory
 

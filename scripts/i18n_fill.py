@@ -2,7 +2,8 @@
 
 - en: the msgids are English sentences, so an empty English entry takes its msgid.
 - zh_Hant: an empty entry takes the zh_Hans translation converted character by character with
-  OpenCC (s2tw: Taiwan standard characters, no vocabulary swaps). Review the result; the tests only check completeness.
+  OpenCC (s2tw: Taiwan standard characters, no vocabulary swaps). Review the result; the tests
+  only check completeness.
 zh_Hans is never filled: a missing Simplified Chinese translation stays empty and fails the tests.
 """
 

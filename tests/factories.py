@@ -26,7 +26,9 @@ async def make_village(
 ) -> Roll:
     """A village with groups and people; each person dict holds Person fields plus "group"."""
     async with sessions() as session:
-        village = Village(name=name, township=township, province=province, committee_contact=committee_contact)
+        village = Village(
+            name=name, township=township, province=province, committee_contact=committee_contact
+        )
         session.add(village)
         await session.flush()
         assert village.id is not None

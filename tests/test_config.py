@@ -53,5 +53,5 @@ def test_a_malformed_setting_is_one_sentence_naming_the_variable(
 
 
 def test_missing_token_names_the_variable() -> None:
-    with pytest.raises(SettingsError, match="^CUNMIN_BOT_TOKEN is not set"):
+    with pytest.raises(SettingsError, match=r"^CUNMIN_BOT_TOKEN is not set"):
         load_settings().require_token()

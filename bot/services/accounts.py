@@ -28,7 +28,10 @@ async def recognize_sender(
     Telegram or write FSM state through another session.
     """
     account = await register_account(
-        session, telegram_user_id=telegram_user_id, private_chat_id=private_chat_id, language_code=language_code
+        session,
+        telegram_user_id=telegram_user_id,
+        private_chat_id=private_chat_id,
+        language_code=language_code,
     )
     me = await identify(session, account)
     await session.commit()

@@ -13,7 +13,8 @@ async def bound_person(session: AsyncSession, account_id: int) -> tuple[Binding,
         select(Binding, Person, Village)
         .join(Person, col(Person.id) == col(Binding.person_id))
         .join(Village, col(Village.id) == col(Person.village_id))
-        .where(Binding.account_id == account_id)
+        # Someone removed from the roll is no longer a villager here, even if still bound.
+        .where(Binding.account_id == account_id, col(Person.removed_at).is_(None))
     )
     row = (await session.exec(statement)).first()
     return (row[0], row[1], row[2]) if row else None

@@ -94,7 +94,11 @@ async def test_cunmin_run_webhook_needs_the_secret_header(emulator: Emulator, da
         await emulator.user_starts(user)  # delivered by POST with the secret header
         assert "assistant for your village's elections" in (await emulator.wait_for(user, timeout=5)).content
 
-        update = {"update_id": 999_999, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "/start"}}  # fmt: skip
+        chat = {"id": 1, "type": "private"}
+        update = {
+            "update_id": 999_999,
+            "message": {"message_id": 1, "date": 0, "chat": chat, "text": "/start"},
+        }
         async with aiohttp.ClientSession() as http:
             async with http.post(url, json=update) as no_header:
                 assert no_header.status == 401

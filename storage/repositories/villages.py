@@ -1,0 +1,30 @@
+"""Villages: looked up by id, by name (a name may repeat across townships), or all of them."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Village
+
+
+async def get(session: AsyncSession, village_id: int) -> Village | None:
+    return await session.get(Village, village_id)
+
+
+async def get_by_township_and_name(session: AsyncSession, township: str, name: str) -> Village | None:
+    statement = select(Village).where(Village.township == township, Village.name == name)
+    return (await session.exec(statement)).first()
+
+
+async def find_by_name(session: AsyncSession, name: str, *, township: str | None = None) -> list[Village]:
+    """Every village of that name, in the given township only when one is given."""
+    statement = select(Village).where(Village.name == name)
+    if township is not None:
+        statement = statement.where(Village.township == township)
+    return list((await session.exec(statement.order_by(col(Village.township), col(Village.id)))).all())
+
+
+async def list_all(session: AsyncSession) -> list[Village]:
+    statement = select(Village).order_by(col(Village.county), col(Village.township), col(Village.name))
+    return list((await session.exec(statement)).all())
