@@ -22,13 +22,16 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, SettingsError
+from bot.database import prepare_database
+from bot.delivery.progress import ProgressMessage
+from bot.delivery.sender import BroadcastProgress, OutboxSender
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
 from bot.middlewares import AccountMiddleware, DbSessionMiddleware, LocaleMiddleware
 from handlers import build_root_router
+from handlers.delivery_report import DeliveryReporter
 from handlers.menus import register_command_menus
-from storage.db import SessionFactory, create_engine, create_session_factory, is_sqlite
-from storage.migrate import current_revision, head_revision, upgrade_database
+from storage.db import SessionFactory, create_engine, create_session_factory
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +44,6 @@ class Application:
     i18n: I18n
     bot: Bot
     dispatcher: Dispatcher
-
-
-async def prepare_database(engine: AsyncEngine, url: str) -> None:
-    """An embedded SQLite file upgrades itself; a server database is upgraded by its operator."""
-    if is_sqlite(url):
-        await upgrade_database(engine)
-        return
-    current, head = await current_revision(engine), head_revision()
-    if current != head:
-        raise SettingsError(
-            f"The database at CUNMIN_DATABASE_URL is at schema {current or 'empty'}, not {head}: "
-            "run `cunmin db upgrade` first."
-        )
 
 
 def build_dispatcher(sessions: SessionFactory, i18n: I18n, settings: Settings) -> Dispatcher:
@@ -75,9 +65,45 @@ def build_dispatcher(sessions: SessionFactory, i18n: I18n, settings: Settings) -
     return dispatcher
 
 
+def attach_outbox(
+    dispatcher: Dispatcher, bot: Bot, sessions: SessionFactory, i18n: I18n, settings: Settings
+) -> OutboxSender:
+    """The outbox sender runs exactly while the dispatcher runs (polling or webhook).
+
+    Handlers get it as `outbox` (to call `outbox.wake()` after enqueueing a broadcast).
+    """
+    progress_message = ProgressMessage(bot, sessions, i18n, settings.default_locale)
+    report = DeliveryReporter(bot, sessions, i18n, settings.default_locale)
+
+    async def on_progress(progress: BroadcastProgress) -> None:
+        # The progress message first, so that the report arrives below its final state; a failed
+        # edit (the member deleted the message) must not cost them the report.
+        for hook in (progress_message, report):
+            try:
+                await hook(progress)
+            except Exception:
+                log.exception("progress hook failed for broadcast %s", progress.broadcast_id)
+
+    outbox = OutboxSender(
+        bot,
+        sessions,
+        rate=settings.broadcast_rate,
+        paid_broadcast=settings.paid_broadcast,
+        progress=on_progress,
+    )
+    dispatcher["outbox"] = outbox
+    dispatcher.startup.register(outbox.start)
+    # Shutdown hooks run before the bot's HTTP session closes: in-flight sends finish and are recorded.
+    dispatcher.shutdown.register(outbox.stop)
+    return outbox
+
+
 def build_bot(settings: Settings) -> Bot:
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
-    return Bot(token=settings.require_token(), session=AiohttpSession(api=server))
+    # aiohttp's default of 100 connections caps the rate at 100 / round trip (DESIGN.md): the
+    # outbox keeps about rate x 0.15 requests in flight, so leave room for that and the handlers.
+    connections = max(100, int(settings.broadcast_rate * 0.15) + 50)
+    return Bot(token=settings.require_token(), session=AiohttpSession(api=server, limit=connections))
 
 
 @asynccontextmanager
@@ -90,6 +116,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         sessions = create_session_factory(engine)
         i18n = build_i18n(settings.default_locale)
         dispatcher = build_dispatcher(sessions, i18n, settings)
+        attach_outbox(dispatcher, token_checked_bot, sessions, i18n, settings)
         yield Application(settings, engine, sessions, i18n, token_checked_bot, dispatcher)
     finally:
         await token_checked_bot.session.close()

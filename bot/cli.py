@@ -10,6 +10,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot.cli_notices import register as register_notice_commands
 from bot.cli_roll import register as register_roll_commands
 from bot.config import Settings, SettingsError, load_settings
 from storage.db import create_engine
@@ -19,6 +20,7 @@ app = typer.Typer(help="Cunmin (村民): village elections in Telegram.", no_arg
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 register_roll_commands(app)
+register_notice_commands(app)
 
 
 def _settings() -> Settings:

@@ -10,11 +10,13 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("zh_Hans", "zh_Hant", "en")
 TELEGRAM_API_URL = "https://api.telegram.org"
+# Telegram's FAQ: "not able to broadcast more than about 30 messages per second" without paid broadcasts.
+FREE_BROADCAST_RATE = 30.0
 # Telegram bot tokens are "<bot id>:<secret>"; the reference server rejects anything else.
 _TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -45,6 +47,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The bot's @username without "@": invitation links are https://t.me/<bot_username>?start=<code>.
     bot_username: str | None = None
+    # The outbox's pace: Telegram allows about 30 messages a second to different chats, up to
+    # 1000 with paid broadcasts enabled for the bot (then set CUNMIN_PAID_BROADCAST=true too).
+    paid_broadcast: bool = False
+    broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
     # Shown to people the bot cannot place on a roll, e.g. "乡政府民政办 0571-88888888".
     help_contact: str | None = None
 
@@ -105,6 +111,15 @@ class Settings(BaseSettings):
         # Telegram only accepts 1-256 characters of A-Z, a-z, 0-9, _ and - (setWebhook.secret_token).
         if value is not None and not _SECRET_SHAPE.match(value.get_secret_value()):
             raise ValueError("it must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("broadcast_rate")
+    @classmethod
+    def _paid_rate(cls, value: float, info: ValidationInfo) -> float:
+        if value > FREE_BROADCAST_RATE and not info.data.get("paid_broadcast", False):
+            raise ValueError(
+                "more than 30 messages a second needs Telegram's paid broadcasts (CUNMIN_PAID_BROADCAST=true)"
+            )
         return value
 
     @property

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import cancel, errors, fallback, help, identity, language, roll, start
+from handlers import (
+    cancel,
+    errors,
+    fallback,
+    help,
+    identity,
+    language,
+    notices,
+    objections,
+    publicity,
+    roll,
+    start,
+)
 
 
 def build_root_router() -> Router:
@@ -15,7 +27,19 @@ def build_root_router() -> Router:
     root.include_routers(
         *(
             feature.build_router()
-            for feature in (cancel, start, identity, help, language, roll, fallback, errors)
+            for feature in (
+                cancel,
+                start,
+                identity,
+                help,
+                language,
+                roll,
+                notices,
+                publicity,
+                objections,
+                fallback,
+                errors,
+            )
         )
     )
     return root

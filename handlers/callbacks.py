@@ -24,3 +24,54 @@ class ForgetCallback(CallbackData, prefix="forget"):
 class MigrantCallback(CallbackData, prefix="migrant"):
     person_id: int
     migrant: bool
+
+
+class NoticeStep(StrEnum):
+    SKIP_ATTACHMENT = "skip"
+    RECEIPT_YES = "ack"
+    RECEIPT_NO = "noack"
+    SEND = "send"
+    CANCEL = "cancel"
+
+
+class NoticeCallback(CallbackData, prefix="nt"):
+    step: NoticeStep
+
+
+class AudienceChoice(StrEnum):
+    ALL = "all"
+    PARTY = "party"
+    MIGRANTS = "migrants"
+    GROUP = "group"
+
+
+class AudienceCallback(CallbackData, prefix="aud"):
+    audience: AudienceChoice
+    group_id: int = 0
+
+
+class VillageCallback(CallbackData, prefix="vil"):
+    """Which village a committee member acts for, when they serve several."""
+
+    purpose: str
+    village_id: int
+
+
+class ReceiptCallback(CallbackData, prefix="rd"):
+    notice_id: int
+
+
+class PreviewCallback(CallbackData, prefix="pv"):
+    """Buttons in a preview: pressing them only says it is a preview."""
+
+
+class ShowNoticeCallback(CallbackData, prefix="sn"):
+    notice_id: int
+
+
+class ObjectCallback(CallbackData, prefix="ob"):
+    notice_id: int
+
+
+class AnswerObjectionCallback(CallbackData, prefix="ans"):
+    objection_id: int

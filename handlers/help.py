@@ -5,12 +5,17 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menus import COMMANDS
+from bot.services.identity import Me
+from handlers.menus import COMMANDS, COMMITTEE_COMMANDS
 
 
-async def show_help(message: Message) -> None:
+async def show_help(message: Message, me: Me) -> None:
     lines = [f"/{name} — {description}" for name, description in COMMANDS]
-    await message.answer(_("What you can do here:") + "\n\n" + "\n".join(lines))
+    text = _("What you can do here:") + "\n\n" + "\n".join(lines)
+    if me.roles:
+        committee = [f"/{name} — {description}" for name, description in COMMITTEE_COMMANDS]
+        text += "\n\n" + _("For the election committee:") + "\n\n" + "\n".join(committee)
+    await message.answer(text)
 
 
 def build_router() -> Router:

@@ -13,9 +13,19 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("start", __("What Cunmin is, and how to begin")),
     ("help", __("What you can do here")),
     ("me", __("What the voter roll says about me")),
+    ("notices", __("Notices I have received")),
+    ("objection", __("Object to a public list")),
     ("language", __("Change the language")),
     ("cancel", __("Stop what you are doing")),
     ("forget", __("Unlink this Telegram account from the roll")),
+)
+
+# Shown by /help to election committee members (and, for the views, supervisors and observers).
+COMMITTEE_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
+    ("roll", __("The voter roll: counts, and a search by name")),
+    ("notice", __("Write a notice to villagers")),
+    ("publish_roll", __("Publish the voter roll (public list with PDF)")),
+    ("objections", __("Objections raised, open and answered")),
 )
 
 # setMyCommands takes a two-letter ISO 639-1 code, so Traditional Chinese shares the "zh" menu;

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -145,3 +146,111 @@ class Invite(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class DeliveryStatus(StrEnum):
+    """Where one outbox row stands. Only `pending` and `claimed` rows still have work to do."""
+
+    PENDING = "pending"  # waiting for its turn (or for next_attempt_at after a transient error)
+    CLAIMED = "claimed"  # taken by the sender, committed before the request is made
+    SENT = "sent"
+    FAILED = "failed"  # a permanent refusal (400) or too many transient errors
+    UNREACHABLE = "unreachable"  # 403: the villager blocked the bot or deleted their account
+    SKIPPED = "skipped"  # the account was unbound from its person before its turn came
+
+
+class Broadcast(SQLModel, table=True):
+    """One message to many people (a notice, a publicity list, a reminder wave, results)."""
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int | None = Field(default=None, foreign_key="village.id", nullable=True, index=True)
+    kind: str = Field(sa_column=Column(String(32), nullable=False))  # notice / publicity / reminder / results
+    title: str = Field(sa_column=Column(String(200), nullable=False))
+    created_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    total: int = Field(default=0, nullable=False)
+    # The committee member's progress message, edited in place while the broadcast runs.
+    progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    progress_message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    progress_locale: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class Delivery(SQLModel, table=True):
+    """One recipient's copy of a broadcast, rendered in their language, and its fate."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        # The sender's claim: due pending rows in order (id breaks ties so a chat's rows keep theirs).
+        Index("ix_delivery_status_next_attempt_at", "status", "next_attempt_at", "id"),
+        # Progress counts and the report of one broadcast, without reading its payloads.
+        Index("ix_delivery_broadcast_id_status", "broadcast_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", nullable=False)
+    account_id: int = Field(foreign_key="account.id", nullable=False, index=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    locale: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    # JSON: method, text/caption, parse_mode, reply_markup, file_path or file_id (see bot.services.outbox).
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    # Villagers' messages stop when the account is unbound; a township observer's never were bound.
+    requires_binding: bool = Field(default=True, nullable=False)
+    status: str = Field(default=DeliveryStatus.PENDING, sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class Notice(SQLModel, table=True):
+    """A notice or a publicity list (公示) the election committee sent to (part of) a village."""
+
+    __tablename__ = "notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", nullable=False, index=True)
+    kind: str = Field(sa_column=Column(String(16), nullable=False))  # notice / publicity
+    title: str = Field(sa_column=Column(String(200), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    # A file the committee member sent in chat (reused by Telegram file_id) or a path on disk.
+    attachment_file_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    attachment_path: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
+    attachment_kind: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    attachment_name: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    audience: str = Field(sa_column=Column(String(16), nullable=False))  # all / party / migrants / group
+    audience_group_id: int | None = Field(default=None, foreign_key="villager_group.id", nullable=True)
+    ask_receipt: bool = Field(default=False, nullable=False)
+    created_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    # One per composed draft: a second press of "Send" finds the notice instead of sending twice.
+    draft_key: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", nullable=True)
+    # Publicity lists only: what was published, when, until when objections are taken, and the
+    # SHA-256 of the list's canonical form (also printed on the paper copy).
+    list_kind: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    published_on: date | None = Field(default=None, nullable=True)
+    objection_deadline: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    fingerprint: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+class Objection(SQLModel, table=True):
+    """A villager's objection to a publicity list, and the committee's answer."""
+
+    __tablename__ = "objection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", nullable=False, index=True)
+    village_id: int = Field(foreign_key="village.id", nullable=False, index=True)
+    person_id: int = Field(foreign_key="person.id", nullable=False)
+    account_id: int = Field(foreign_key="account.id", nullable=False)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    answered_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)

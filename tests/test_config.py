@@ -39,6 +39,8 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("CUNMIN_TELEGRAM_API_URL", "ftp://x", "CUNMIN_TELEGRAM_API_URL"),
         ("CUNMIN_WEBHOOK_PORT", "seventy", "CUNMIN_WEBHOOK_PORT"),
         ("CUNMIN_WEBHOOK_SECRET", "has spaces", "CUNMIN_WEBHOOK_SECRET"),
+        ("CUNMIN_BROADCAST_RATE", "100", "CUNMIN_BROADCAST_RATE"),
+        ("CUNMIN_BROADCAST_RATE", "-1", "CUNMIN_BROADCAST_RATE"),
     ],
 )
 def test_a_malformed_setting_is_one_sentence_naming_the_variable(
@@ -50,6 +52,12 @@ def test_a_malformed_setting_is_one_sentence_naming_the_variable(
     message = str(caught.value)
     assert message.startswith(named + " is not valid: ")
     assert "\n" not in message
+
+
+def test_paid_broadcasts_allow_a_higher_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUNMIN_PAID_BROADCAST", "true")
+    monkeypatch.setenv("CUNMIN_BROADCAST_RATE", "1000")
+    assert load_settings().broadcast_rate == 1000
 
 
 def test_missing_token_names_the_variable() -> None:

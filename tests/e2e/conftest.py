@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -60,8 +61,8 @@ def settings_for(emu: Emulator, database_url: str, **overrides: object) -> Setti
 
 
 @pytest.fixture
-def bot_settings(emulator: Emulator, database_url: str) -> Settings:
-    return settings_for(emulator, database_url)
+def bot_settings(emulator: Emulator, database_url: str, tmp_path: Path) -> Settings:
+    return settings_for(emulator, database_url, data_dir=tmp_path / "data")
 
 
 @pytest.fixture

@@ -160,3 +160,31 @@ async def test_supervisors_see_masked_phones_and_cannot_edit(
     found = await harness.say(supervisor, "/roll 王建国")
     assert "+86138****8001" in found.content and WANG not in found.content
     assert found.button_texts == []
+
+
+async def test_invite_link_binds_once_and_refuses_expired_reused_and_garbage(
+    harness: Harness, sessions: SessionFactory
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.services.invites import create_invites
+
+    roll = await _qingshan(sessions)
+    xiaohong, jianguo = roll.people["王小红"], roll.people["王建国"]
+    now = datetime.now(UTC)
+    async with sessions() as session:
+        [(_, code)] = await create_invites(session, [xiaohong.id or 0], now=now)
+    async with sessions() as session:
+        [(_, stale)] = await create_invites(session, [jianguo.id or 0], now=now - timedelta(days=40))
+
+    holder = harness.emu.create_user("小红", language_code="zh-hans")
+    assert "欢迎您，王小红！您在青山村的选民名单上。" in (await harness.start(holder, code)).content
+    assert await _bindings(sessions) == 1
+
+    thief = harness.emu.create_user("别人", language_code="zh-hans")
+    reused = await harness.start(thief, code)
+    assert "这个邀请链接已经用过了" in reused.content
+    assert reused.reply_keyboard()[0][0]["request_contact"] is True
+    assert "这个邀请链接已经过期了" in (await harness.start(thief, stale)).content
+    assert "这个链接不是有效的邀请" in (await harness.start(thief, "hello")).content
+    assert await _bindings(sessions) == 1
