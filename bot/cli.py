@@ -12,6 +12,7 @@ import typer
 
 from bot.cli_notices import register as register_notice_commands
 from bot.cli_roll import register as register_roll_commands
+from bot.cli_sandbox import register_sandbox_command
 from bot.config import Settings, SettingsError, load_settings
 from storage.db import create_engine
 from storage.migrate import current_revision, upgrade_database
@@ -21,6 +22,7 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 register_roll_commands(app)
 register_notice_commands(app)
+register_sandbox_command(app)
 
 
 def _settings() -> Settings:
