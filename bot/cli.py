@@ -10,6 +10,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot.cli_elections import register as register_election_commands
 from bot.cli_notices import register as register_notice_commands
 from bot.cli_roll import register as register_roll_commands
 from bot.cli_sandbox import register_sandbox_command
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 register_roll_commands(app)
 register_notice_commands(app)
+register_election_commands(app)
 register_sandbox_command(app)
 
 

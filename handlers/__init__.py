@@ -6,6 +6,7 @@ from aiogram import Router
 
 from handlers import (
     cancel,
+    elections,
     errors,
     fallback,
     help,
@@ -14,8 +15,11 @@ from handlers import (
     notices,
     objections,
     publicity,
+    recommend,
     roll,
     start,
+    tally,
+    trust,
 )
 
 
@@ -37,6 +41,10 @@ def build_root_router() -> Router:
                 notices,
                 publicity,
                 objections,
+                elections,
+                recommend,
+                tally,
+                trust,
                 fallback,
                 errors,
             )

@@ -15,6 +15,8 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("me", __("What the voter roll says about me")),
     ("notices", __("Notices I have received")),
     ("objection", __("Object to a public list")),
+    ("recommend", __("Recommend candidates")),
+    ("trust", __("Trust vote (two-ballot system)")),
     ("language", __("Change the language")),
     ("cancel", __("Stop what you are doing")),
     ("forget", __("Unlink this Telegram account from the roll")),
@@ -23,6 +25,9 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
 # Shown by /help to election committee members (and, for the views, supervisors and observers).
 COMMITTEE_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("roll", __("The voter roll: counts, and a search by name")),
+    ("election", __("Set up an election from the legal rules")),
+    ("elections", __("Elections: open one, see its rules")),
+    ("tally", __("Recommendation counts and the candidate list")),
     ("notice", __("Write a notice to villagers")),
     ("publish_roll", __("Publish the voter roll (public list with PDF)")),
     ("objections", __("Objections raised, open and answered")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -254,3 +254,195 @@ class Objection(SQLModel, table=True):
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     answered_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+
+
+class ElectionStatus(StrEnum):
+    """Where an election stands: set up by the committee, under way, or finished."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Election(SQLModel, table=True):
+    """One election of a village: its kind, its calendar and the committee's changes to the preset.
+
+    The policy is ``preset(kind, province)`` with ``policy_overrides`` applied (bot.services.elections);
+    only the changed values are stored, so a corrected preset reaches every election that kept it.
+    """
+
+    __tablename__ = "election"
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", nullable=False, index=True)
+    kind: str = Field(sa_column=Column(String(32), nullable=False))  # bot.rules.policy.ElectionKind
+    # Copied from the village when the election is created: a village's province never changes an
+    # election under way.
+    province: str = Field(sa_column=Column(String(16), nullable=False))
+    title: str = Field(sa_column=Column(String(200), nullable=False))
+    status: str = Field(default=ElectionStatus.DRAFT, sa_column=Column(String(16), nullable=False))
+    # The calendar (bot.rules.schedule.Schedule): dates are the village's; windows are instants.
+    election_day: date = Field(nullable=False)
+    voter_list_published: date | None = Field(default=None, nullable=True)
+    candidate_list_published: date | None = Field(default=None, nullable=True)
+    recommendation_opens: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    recommendation_closes: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    trust_vote_opens: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    trust_vote_closes: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    proxy_deadline: date | None = Field(default=None, nullable=True)
+    proxy_list_published: date | None = Field(default=None, nullable=True)
+    second_round_day: date | None = Field(default=None, nullable=True)
+    # JSON object of the policy values the committee changed, e.g. {"party_round_weight": "2/1"}.
+    policy_overrides: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    # The candidate list once published (the notice carries the same fingerprint).
+    candidates_published_on: date | None = Field(default=None, nullable=True)
+    candidates_fingerprint: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    created_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    # Optimistic lock: every change says which version it read and bumps it, so two committee members
+    # editing at once cannot silently overwrite each other.
+    version: int = Field(default=1, nullable=False)
+
+
+class ElectionPosition(SQLModel, table=True):
+    """A position an election fills (bot.rules.policy.Position) and how many seats it has."""
+
+    __tablename__ = "election_position"
+    __table_args__ = (UniqueConstraint("election_id", "position", name="uq_election_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False)
+    position: str = Field(sa_column=Column(String(32), nullable=False))
+    seats: int = Field(nullable=False)
+
+
+class Recommendation(SQLModel, table=True):
+    """One recommendation made in chat (民主推荐): who recommended whom, for which position, in which round.
+
+    Who recommended whom is never shown in chat; the committee sees counts only.
+    """
+
+    __tablename__ = "recommendation"
+    __table_args__ = (
+        UniqueConstraint(
+            "election_id",
+            "round",
+            "recommender_person_id",
+            "candidate_person_id",
+            "position",
+            name="uq_recommendation_once",
+        ),
+        # The tally: counts per position, round and candidate.
+        Index("ix_recommendation_tally", "election_id", "position", "round", "candidate_person_id"),
+        # A recommender's own choices (the quota, "2 of 3 used").
+        Index("ix_recommendation_recommender", "recommender_person_id", "election_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False)
+    position: str = Field(sa_column=Column(String(32), nullable=False))
+    round: str = Field(sa_column=Column(String(16), nullable=False))  # party / public
+    recommender_person_id: int = Field(foreign_key="person.id", nullable=False)
+    candidate_person_id: int = Field(foreign_key="person.id", nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class PaperTally(SQLModel, table=True):
+    """A count from a paper recommendation meeting of one villagers' group, typed in by the committee.
+
+    ``participants`` is the number of people at that meeting (the same on every row of the meeting).
+    """
+
+    __tablename__ = "paper_tally"
+    __table_args__ = (
+        UniqueConstraint(
+            "election_id",
+            "round",
+            "group_id",
+            "meeting_date",
+            "position",
+            "candidate_person_id",
+            name="uq_paper_tally_line",
+        ),
+        Index("ix_paper_tally_tally", "election_id", "position", "round", "candidate_person_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False)
+    position: str = Field(sa_column=Column(String(32), nullable=False))
+    round: str = Field(sa_column=Column(String(16), nullable=False))
+    group_id: int = Field(foreign_key="villager_group.id", nullable=False)
+    meeting_date: date = Field(nullable=False)
+    candidate_person_id: int = Field(foreign_key="person.id", nullable=False)
+    count: int = Field(nullable=False)
+    participants: int = Field(nullable=False)
+    entered_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    entered_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Participation(SQLModel, table=True):
+    """Who took part by chat in a recommendation round: printed on the roster before a group's paper
+    meeting, so nobody takes part twice. It says nothing of whom they recommended."""
+
+    __tablename__ = "participation"
+    __table_args__ = (UniqueConstraint("election_id", "round", "person_id", name="uq_participation_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False)
+    round: str = Field(sa_column=Column(String(16), nullable=False))
+    person_id: int = Field(foreign_key="person.id", nullable=False, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ElectionCandidate(SQLModel, table=True):
+    """A person on an election's published candidate list, for one position (written when the list
+    is published, so later stages — the trust vote — work on exactly the list people saw)."""
+
+    __tablename__ = "election_candidate"
+    __table_args__ = (UniqueConstraint("election_id", "position", "person_id", name="uq_election_candidate"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False, index=True)
+    position: str = Field(sa_column=Column(String(32), nullable=False))
+    person_id: int = Field(foreign_key="person.id", nullable=False)
+    stage: str = Field(sa_column=Column(String(16), nullable=False))  # preliminary / formal
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))  # of the list it was on
+
+
+class TrustBallot(SQLModel, table=True):
+    """One trust-vote ballot (两票制): its marks, never who cast it.
+
+    The id is random and only the day is kept, so nothing orders or times ballots against the
+    voters in `trust_voter`; SQLite stores both WITHOUT ROWID (no hidden insertion order).
+    """
+
+    __tablename__ = "trust_ballot"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    election_id: int = Field(foreign_key="election.id", nullable=False, index=True)
+    cast_on: date = Field(nullable=False)
+    # SHA-256 of the short receipt code the voter was given (to check the ballot was counted).
+    receipt_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+
+
+class TrustMark(SQLModel, table=True):
+    """Trust (信任), no trust (不信任) or abstain (弃权) for one candidate on one ballot."""
+
+    __tablename__ = "trust_mark"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    ballot_id: str = Field(sa_column=Column(String(32), ForeignKey("trust_ballot.id"), primary_key=True))
+    candidate_person_id: int = Field(foreign_key="person.id", primary_key=True)
+    choice: str = Field(sa_column=Column(String(16), nullable=False))
+
+
+class TrustVoter(SQLModel, table=True):
+    """Who has cast a trust ballot, so nobody votes twice: no link to the ballot, no time."""
+
+    __tablename__ = "trust_voter"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    election_id: int = Field(foreign_key="election.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
