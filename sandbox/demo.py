@@ -16,13 +16,17 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from faker import Faker
 
 from bot.files.roll import Gender, PartyStatus, RollRow
 from bot.phones import normalize_phone
+from bot.rules.policy import ElectionKind, Position
+from bot.rules.schedule import Schedule, Window
+from bot.services.elections import create_election, open_election
 from bot.services.identity import RoleName
 from bot.services.roles import grant_role
 from bot.services.roll import import_roll, list_roll
@@ -419,17 +423,45 @@ async def seed_demo_village(
 
 
 async def seed_election(sessions: SessionFactory, village: DemoVillage, *, now: datetime) -> None:
-    """HOOK (issue #9): the demo village's election, in its recommendation phase.
+    """The demo village's committee election, opened, in its recommendation phase.
 
-    Elections had no committed service when the sandbox was written, so the sandbox has none yet.
-    When ``bot.services.elections`` can create and open one (``create_election``, ``open_election``),
-    do it here: a village committee election under the ZJ preset, the voter roll published, the
-    party round of recommendation (党员推荐) closed and the public round (群众推荐) open around
-    ``now``; and a proxy authorization request (委托投票) from ``village.proxy_principal`` (the
-    migrant worker) to ``village.featured[PersonaKind.PROXY_HOLDER]``, their near relative. The
-    personas and the web page need no change: they show whatever the bot then says.
+    A village committee election under the village's provincial preset: the voter roll is
+    published today, recommendations run from now for ten days (an election cannot be created
+    with a window already begun), the candidate list comes a week before election day, five
+    weeks from now. A proxy request from the migrant
+    worker is for when proxy voting lands (issue #6).
     """
-    del sessions, village, now
+    zone = ZoneInfo("Asia/Shanghai")
+    today = now.astimezone(zone).date()
+    opens = now.astimezone(zone)
+    schedule = Schedule(
+        election_day=today + timedelta(days=35),
+        voter_list_published=today,
+        recommendation=Window(
+            opens=opens, closes=datetime.combine(today + timedelta(days=11), time(0), tzinfo=zone)
+        ),
+        candidate_list_published=today + timedelta(days=28),
+    )
+    async with sessions() as session:
+        created = await create_election(
+            session,
+            None,
+            village_id=village.village_id,
+            kind=ElectionKind.VILLAGE_COMMITTEE,
+            title=f"{village.name}第十二届村民委员会选举",
+            schedule=schedule,
+            seats={Position.DIRECTOR: 1, Position.DEPUTY: 1, Position.MEMBER: 3},
+            overrides={},
+            now=now,
+            zone=zone,
+        )
+    if created.election is None or created.election.id is None:
+        problems = [p.reason.value for p in created.schedule_problems]
+        raise RuntimeError(f"the demo election was refused: {created.refusal} {problems}")
+    async with sessions() as session:
+        opened = await open_election(session, None, created.election.id, now=now)
+    if opened.refusal is not None:
+        raise RuntimeError(f"the demo election could not be opened: {opened.refusal}")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sandbox.demo import (
     seed_demo_village,
 )
 from storage.db import SessionFactory
-from storage.models import Role, Village
+from storage.models import Election, Role, Village
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 HAN_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
@@ -113,6 +113,12 @@ async def test_seeding_writes_the_village_roll_and_roles(sessions: SessionFactor
         (village.featured[PersonaKind.SUPERVISOR].phone, "supervisor"),
     }
     assert village.proxy_principal == village.featured[PersonaKind.MIGRANT]
+    async with sessions() as session:
+        elections = (await session.exec(select(Election))).all()
+    # The demo election is open, in its recommendation phase, so /recommend works at once.
+    assert [(e.village_id, e.status, e.kind) for e in elections] == [
+        (village.village_id, "open", "village_committee")
+    ]
 
 
 async def test_linked_accounts_are_what_sharing_a_contact_would_have_written(
