@@ -7,6 +7,7 @@ Bot, dispatcher, engine (and later the scheduler and the outbox sender) are buil
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings, SettingsError
 from bot.database import prepare_database
 from bot.delivery.progress import ProgressMessage
+from bot.delivery.receipts import ReceiptRecorder
 from bot.delivery.sender import BroadcastProgress, OutboxSender
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
@@ -49,12 +51,14 @@ class Application:
 def build_dispatcher(sessions: SessionFactory, i18n: I18n, settings: Settings) -> Dispatcher:
     dispatcher = Dispatcher(storage=DatabaseStorage(sessions), settings=settings, sessions=sessions)
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessions))
-    dispatcher.update.outer_middleware(AccountMiddleware(settings.default_locale))
+    dispatcher.update.outer_middleware(AccountMiddleware(settings.default_locale, sessions))
     locale = LocaleMiddleware(i18n)
     dispatcher.update.outer_middleware(locale)
     # Errors are handled after the update's own locale context has closed: apply it again.
     dispatcher.errors.outer_middleware(locale)
     dispatcher.include_router(build_root_router())
+    # Handlers get it as `receipts`: "I have read this" is written in batches by this one writer.
+    dispatcher["receipts"] = ReceiptRecorder(sessions)
 
     async def on_startup(bot: Bot) -> None:
         await register_command_menus(bot, i18n)
@@ -123,8 +127,25 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         await engine.dispose()
 
 
+def tune_gc() -> None:
+    """After start-up: freeze what exists, collect less often (DESIGN.md: 1.1-1.3x throughput).
+
+    Under load the cyclic collector otherwise walks every update in flight again and again (a
+    webhook backlog holds thousands); objects built at start-up live as long as the process.
+    Only the `cunmin run` entry points call this: tests build many applications in one process.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
 async def run_polling(settings: Settings) -> None:
     async with open_application(settings) as app:
+
+        async def after_startup() -> None:
+            tune_gc()
+
+        app.dispatcher.startup.register(after_startup)  # the last start-up hook
         # start_polling installs SIGINT/SIGTERM handlers and returns once they stopped it.
         await app.dispatcher.start_polling(
             app.bot, allowed_updates=app.dispatcher.resolve_used_update_types(), handle_signals=True
@@ -159,6 +180,7 @@ async def run_webhook(settings: Settings) -> None:
                 allowed_updates=app.dispatcher.resolve_used_update_types(),
             )
             log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
+            tune_gc()
             await _wait_for_stop_signal()
         finally:
             await runner.cleanup()

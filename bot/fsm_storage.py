@@ -8,7 +8,9 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
+from sqlmodel import col, select
 
+from bot.delivery.receipts import Batcher
 from storage.db import SessionFactory
 from storage.models import FsmRecord
 from storage.repositories import fsm as fsm_repo
@@ -16,11 +18,16 @@ from storage.types import utcnow
 
 
 class DatabaseStorage(BaseStorage):
-    """One row per (bot, chat, user, destiny); each call is its own short transaction."""
+    """One row per (bot, chat, user, destiny); each call is its own short transaction.
+
+    aiogram asks for the state of every update before routing it, so concurrent `get_state` calls
+    share one read (a `Batcher`: it starts after the calls, so it sees every write before them).
+    """
 
     def __init__(self, session_factory: SessionFactory, key_builder: KeyBuilder | None = None) -> None:
         self._sessions = session_factory
         self._keys = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        self._states: Batcher[str, str | None] = Batcher(self._read_states, name="fsm-states")
 
     def _key(self, key: StorageKey) -> str:
         return self._keys.build(key)
@@ -49,9 +56,13 @@ class DatabaseStorage(BaseStorage):
         await self._write(key, change)
 
     async def get_state(self, key: StorageKey) -> str | None:
+        return await self._states(self._key(key))
+
+    async def _read_states(self, keys: list[str]) -> list[str | None]:
         async with self._sessions() as session:
-            record = await fsm_repo.get(session, self._key(key))
-            return record.state if record else None
+            statement = select(FsmRecord.key, FsmRecord.state).where(col(FsmRecord.key).in_(set(keys)))
+            states = dict((await session.exec(statement)).all())
+        return [states.get(key) for key in keys]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         serialized = json.dumps(dict(data), ensure_ascii=False)

@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
+from bot.delivery.receipts import ReceiptRecorder
 from bot.delivery.sender import OutboxSender
 from bot.services.identity import Me, RoleName
 from bot.services.notices import (
@@ -34,7 +35,6 @@ from bot.services.notices import (
     list_groups,
     publish_notice,
     recent_notices,
-    record_receipt,
     summarize_audience,
 )
 from bot.services.outbox import MessagePayload
@@ -376,13 +376,13 @@ async def refuse_notice(message: Message) -> None:
 async def read_pressed(
     query: CallbackQuery,
     callback_data: ReceiptCallback,
-    session: AsyncSession,
     me: Me,
     settings: Settings,
-    i18n: I18n,
+    receipts: ReceiptRecorder,
 ) -> None:
-    outcome = await record_receipt(
-        session, account_id=me.account.id or 0, notice_id=callback_data.notice_id, now=datetime.now(UTC)
+    # Recorded together with the other presses of the moment; awaited until committed.
+    outcome = await receipts.record(
+        account_id=me.account.id or 0, notice_id=callback_data.notice_id, now=datetime.now(UTC)
     )
     if outcome.read_at is None:
         await query.answer(_("This notice was not sent to you."), show_alert=True)

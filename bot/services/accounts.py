@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import SUPPORTED_LOCALES
-from bot.services.identity import Me, identify
-from storage.models import Account
+from bot.services.identity import Me, identify, me_of
+from storage.models import Account, Role, Village
 from storage.repositories import accounts as accounts_repo
+from storage.repositories import identity as identity_repo
 from storage.types import utcnow
 
 
@@ -54,9 +56,7 @@ async def register_account(
             telegram_language_code=language_code,
         )
         session.add(account)
-    elif (private_chat_id is not None and account.chat_id != private_chat_id) or (
-        language_code is not None and account.telegram_language_code != language_code
-    ):
+    elif _outdated(account, private_chat_id, language_code):
         if private_chat_id is not None:
             account.chat_id = private_chat_id
         if language_code is not None:
@@ -67,6 +67,49 @@ async def register_account(
         return account
     await session.commit()
     return account
+
+
+def _outdated(account: Account, private_chat_id: int | None, language_code: str | None) -> bool:
+    """The update shows a private chat or a Telegram language that the account does not have yet."""
+    return (private_chat_id is not None and account.chat_id != private_chat_id) or (
+        language_code is not None and account.telegram_language_code != language_code
+    )
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The sender of an update as Telegram describes it."""
+
+    telegram_user_id: int
+    private_chat_id: int | None
+    language_code: str | None
+
+
+async def recognize_known_senders(session: AsyncSession, senders: Sequence[Sender]) -> list[Me | None]:
+    """`recognize_sender` for many updates at once, as far as it only reads (two reads, one commit).
+
+    For each sender in order: who they are, if their account exists and the update changes nothing
+    in it. None when `recognize_sender` must write (a first contact, a new chat or language) and for
+    a sender already earlier in `senders`, so that each update gets objects of its own.
+    """
+    found = await identity_repo.senders(session, {s.telegram_user_id for s in senders})
+    by_user = {account.telegram_user_id: (account, person, village) for account, person, village in found}
+    phones = {account.phone for account, _, _ in found if account.phone}
+    roles: dict[str, list[tuple[Role, Village]]] = {}
+    if phones:
+        for role, role_village in await identity_repo.roles_of_phones(session, phones):
+            roles.setdefault(role.phone, []).append((role, role_village))
+    await session.commit()  # ends the read (storage/db.py)
+
+    known: list[Me | None] = []
+    for sender in senders:
+        row = by_user.pop(sender.telegram_user_id, None)
+        if row is None or _outdated(row[0], sender.private_chat_id, sender.language_code):
+            known.append(None)
+            continue
+        account, person, village = row
+        known.append(me_of(account, person, village, roles.get(account.phone, []) if account.phone else []))
+    return known
 
 
 class LocaleRefusal(StrEnum):

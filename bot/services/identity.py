@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -9,7 +10,7 @@ from enum import StrEnum
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.phones import normalize_contact_phone
-from storage.models import Account, Binding, Person, Village
+from storage.models import Account, Binding, Person, Role, Village
 from storage.repositories import identity as identity_repo
 
 
@@ -48,18 +49,25 @@ async def identify(session: AsyncSession, account: Account) -> Me:
     """Load the binding and the roles of an account (two reads, no writes)."""
     assert account.id is not None
     bound = await identity_repo.bound_person(session, account.id)
-    roles: dict[int, set[RoleName]] = {}
+    roles = await identity_repo.roles_of_phone(session, account.phone) if account.phone else []
+    return me_of(account, bound[1] if bound else None, bound[2] if bound else None, roles)
+
+
+def me_of(
+    account: Account, person: Person | None, village: Village | None, roles: Sequence[tuple[Role, Village]]
+) -> Me:
+    """`Me` from what was loaded: the bound person and their village, the phone's roles in order."""
+    held: dict[int, set[RoleName]] = {}
     role_villages: dict[int, Village] = {}
-    if account.phone:
-        for role, village in await identity_repo.roles_of_phone(session, account.phone):
-            assert village.id is not None
-            roles.setdefault(village.id, set()).add(RoleName(role.role))
-            role_villages[village.id] = village
+    for role, role_village in roles:
+        assert role_village.id is not None
+        held.setdefault(role_village.id, set()).add(RoleName(role.role))
+        role_villages[role_village.id] = role_village
     return Me(
         account=account,
-        person=bound[1] if bound else None,
-        village=bound[2] if bound else None,
-        roles={village_id: frozenset(held) for village_id, held in roles.items()},
+        person=person,
+        village=village,
+        roles={village_id: frozenset(names) for village_id, names in held.items()},
         role_villages=role_villages,
     )
 

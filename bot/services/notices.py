@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.locale_choice import resolve_locale
@@ -24,7 +27,7 @@ from bot.services.outbox import (
     broadcast_report,
     enqueue_broadcast,
 )
-from storage.models import Notice, Objection, Village, VillagerGroup
+from storage.models import Delivery, Notice, Objection, Village, VillagerGroup
 from storage.repositories import notices as notices_repo
 from storage.repositories.notices import AudienceMember
 
@@ -277,18 +280,105 @@ class ReceiptOutcome:
     first: bool
 
 
+@dataclass(frozen=True)
+class ReceiptPress:
+    """One press of "I have read this": who, on which notice, when."""
+
+    account_id: int
+    notice_id: int
+    now: datetime
+
+
 async def record_receipt(
     session: AsyncSession, *, account_id: int, notice_id: int, now: datetime
 ) -> ReceiptOutcome:
     """Record "I have read this" once; a second press changes nothing (read_at stays the first)."""
-    notice = await notices_repo.get(session, notice_id)
-    if notice is None or notice.broadcast_id is None:
-        await session.commit()  # end the read (storage/db.py)
-        return ReceiptOutcome(read_at=None, first=False)
-    changed = await notices_repo.mark_read(session, notice.broadcast_id, account_id, now)
-    read_at = await notices_repo.read_at(session, notice.broadcast_id, account_id)
-    await session.commit()
-    return ReceiptOutcome(read_at=read_at, first=changed > 0)
+    (outcome,) = await record_receipts(
+        session, [ReceiptPress(account_id=account_id, notice_id=notice_id, now=now)]
+    )
+    return outcome
+
+
+async def record_receipts(session: AsyncSession, presses: Sequence[ReceiptPress]) -> list[ReceiptOutcome]:
+    """Record many presses in one transaction (one commit), as if recorded one after another.
+
+    Each press sets read_at, to its own `now`, on the account's copies of the notice that are still
+    unread; the outcome of each press is what `record_receipt` would have returned for it had the
+    presses been recorded singly in this order: a repeated press in the same batch is not `first`.
+    """
+    broadcasts: dict[int, int | None] = {}
+    for notice_id in dict.fromkeys(p.notice_id for p in presses):
+        notice = await notices_repo.get(session, notice_id)
+        broadcasts[notice_id] = notice.broadcast_id if notice is not None else None
+    # broadcast -> account -> the time of the account's first press in this batch
+    pressed: dict[int, dict[int, datetime]] = {}
+    for press in presses:
+        broadcast_id = broadcasts[press.notice_id]
+        if broadcast_id is not None:
+            pressed.setdefault(broadcast_id, {}).setdefault(press.account_id, press.now)
+    first: set[tuple[int, int]] = set()
+    read: dict[tuple[int, int], datetime | None] = {}
+    for broadcast_id, first_presses in pressed.items():
+        # Locked until the commit (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: FOR UPDATE),
+        # so the copies found unread here are the ones the update below changes.
+        copies = await _copies_for_update(session, broadcast_id, list(first_presses))
+        unread = {account_id for account_id, read_at in copies if read_at is None}
+        await _mark_read_many(session, broadcast_id, {a: first_presses[a] for a in unread})
+        for account_id, read_at in copies:
+            stamp = first_presses[account_id] if read_at is None else read_at
+            key = (broadcast_id, account_id)
+            earliest = read.get(key)
+            read[key] = stamp if earliest is None or stamp < earliest else earliest
+        first.update((broadcast_id, account_id) for account_id in unread)
+    await session.commit()  # also ends the read when nothing was written (storage/db.py)
+
+    outcomes = []
+    for press in presses:
+        broadcast_id = broadcasts[press.notice_id]
+        if broadcast_id is None:
+            outcomes.append(ReceiptOutcome(read_at=None, first=False))
+            continue
+        key = (broadcast_id, press.account_id)
+        outcomes.append(ReceiptOutcome(read_at=read.get(key), first=key in first))
+        first.discard(key)  # a second press of the same person in this batch is not the first
+    return outcomes
+
+
+# The two statements below do for many accounts at once what notices_repo.mark_read and
+# notices_repo.read_at do for one; they belong in storage/repositories/notices.py beside those.
+
+
+async def _copies_for_update(
+    session: AsyncSession, broadcast_id: int, account_ids: list[int]
+) -> list[tuple[int, datetime | None]]:
+    """(account, read_at) of each copy of a broadcast sent to these accounts, locked for the update."""
+    statement = (
+        sa_select(col(Delivery.account_id), col(Delivery.read_at))
+        .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.account_id).in_(account_ids))
+        .order_by(col(Delivery.account_id), col(Delivery.id))  # one lock order for every writer
+        .with_for_update()
+    )
+    return [(int(account_id), read_at) for account_id, read_at in (await session.execute(statement)).all()]
+
+
+async def _mark_read_many(session: AsyncSession, broadcast_id: int, read_at: dict[int, datetime]) -> None:
+    """Set read_at, each account's own, on the accounts' unread copies (one executemany)."""
+    if not read_at:
+        return
+    deliveries = Delivery.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(deliveries)
+        .where(
+            deliveries.c.broadcast_id == bindparam("of_broadcast"),
+            deliveries.c.account_id == bindparam("of_account"),
+            deliveries.c.read_at.is_(None),
+        )
+        .values(read_at=bindparam("pressed_at", type_=deliveries.c.read_at.type))
+    )
+    await session.execute(
+        statement,
+        [{"of_broadcast": broadcast_id, "of_account": a, "pressed_at": now} for a, now in read_at.items()],
+    )
 
 
 async def list_groups(session: AsyncSession, village_id: int) -> list[VillagerGroup]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from sqlalchemy import and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Binding, Person, Role, Village
+from storage.models import Account, Binding, Person, Role, Village
 
 
 async def bound_person(session: AsyncSession, account_id: int) -> tuple[Binding, Person, Village] | None:
@@ -43,6 +46,33 @@ async def roles_of_phone(session: AsyncSession, phone: str) -> list[tuple[Role, 
         select(Role, Village)
         .join(Village, col(Village.id) == col(Role.village_id))
         .where(Role.phone == phone)
+        .order_by(col(Village.name), col(Role.role))
+    )
+    return [(role, village) for role, village in (await session.exec(statement)).all()]
+
+
+async def senders(
+    session: AsyncSession, telegram_user_ids: Collection[int]
+) -> list[tuple[Account, Person | None, Village | None]]:
+    """Accounts of these Telegram users, each with the person it is bound to (as `bound_person`)."""
+    statement = (
+        select(Account, Person, Village)
+        .outerjoin(Binding, col(Binding.account_id) == col(Account.id))
+        # Someone removed from the roll is no longer a villager here, even if still bound.
+        .outerjoin(Person, and_(col(Person.id) == col(Binding.person_id), col(Person.removed_at).is_(None)))
+        .outerjoin(Village, col(Village.id) == col(Person.village_id))
+        .where(col(Account.telegram_user_id).in_(list(telegram_user_ids)))
+    )
+    rows = (await session.exec(statement)).all()
+    return [(account, person, village) for account, person, village in rows]
+
+
+async def roles_of_phones(session: AsyncSession, phones: Collection[str]) -> list[tuple[Role, Village]]:
+    """The roles of several phones, in the order of `roles_of_phone` (village name, then role)."""
+    statement = (
+        select(Role, Village)
+        .join(Village, col(Village.id) == col(Role.village_id))
+        .where(col(Role.phone).in_(list(phones)))
         .order_by(col(Village.name), col(Role.role))
     )
     return [(role, village) for role, village in (await session.exec(statement)).all()]
