@@ -12,10 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import bindparam, update
-from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.locale_choice import resolve_locale
@@ -27,7 +24,7 @@ from bot.services.outbox import (
     broadcast_report,
     enqueue_broadcast,
 )
-from storage.models import Delivery, Notice, Objection, Village, VillagerGroup
+from storage.models import Notice, Objection, Village, VillagerGroup
 from storage.repositories import notices as notices_repo
 from storage.repositories.notices import AudienceMember
 
@@ -321,9 +318,9 @@ async def record_receipts(session: AsyncSession, presses: Sequence[ReceiptPress]
     for broadcast_id, first_presses in pressed.items():
         # Locked until the commit (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: FOR UPDATE),
         # so the copies found unread here are the ones the update below changes.
-        copies = await _copies_for_update(session, broadcast_id, list(first_presses))
+        copies = await notices_repo.copies_for_update(session, broadcast_id, list(first_presses))
         unread = {account_id for account_id, read_at in copies if read_at is None}
-        await _mark_read_many(session, broadcast_id, {a: first_presses[a] for a in unread})
+        await notices_repo.mark_read_many(session, broadcast_id, {a: first_presses[a] for a in unread})
         for account_id, read_at in copies:
             stamp = first_presses[account_id] if read_at is None else read_at
             key = (broadcast_id, account_id)
@@ -342,43 +339,6 @@ async def record_receipts(session: AsyncSession, presses: Sequence[ReceiptPress]
         outcomes.append(ReceiptOutcome(read_at=read.get(key), first=key in first))
         first.discard(key)  # a second press of the same person in this batch is not the first
     return outcomes
-
-
-# The two statements below do for many accounts at once what notices_repo.mark_read and
-# notices_repo.read_at do for one; they belong in storage/repositories/notices.py beside those.
-
-
-async def _copies_for_update(
-    session: AsyncSession, broadcast_id: int, account_ids: list[int]
-) -> list[tuple[int, datetime | None]]:
-    """(account, read_at) of each copy of a broadcast sent to these accounts, locked for the update."""
-    statement = (
-        sa_select(col(Delivery.account_id), col(Delivery.read_at))
-        .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.account_id).in_(account_ids))
-        .order_by(col(Delivery.account_id), col(Delivery.id))  # one lock order for every writer
-        .with_for_update()
-    )
-    return [(int(account_id), read_at) for account_id, read_at in (await session.execute(statement)).all()]
-
-
-async def _mark_read_many(session: AsyncSession, broadcast_id: int, read_at: dict[int, datetime]) -> None:
-    """Set read_at, each account's own, on the accounts' unread copies (one executemany)."""
-    if not read_at:
-        return
-    deliveries = Delivery.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(deliveries)
-        .where(
-            deliveries.c.broadcast_id == bindparam("of_broadcast"),
-            deliveries.c.account_id == bindparam("of_account"),
-            deliveries.c.read_at.is_(None),
-        )
-        .values(read_at=bindparam("pressed_at", type_=deliveries.c.read_at.type))
-    )
-    await session.execute(
-        statement,
-        [{"of_broadcast": broadcast_id, "of_account": a, "pressed_at": now} for a, now in read_at.items()],
-    )
 
 
 async def list_groups(session: AsyncSession, village_id: int) -> list[VillagerGroup]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -85,25 +85,41 @@ async def by_broadcast(session: AsyncSession, broadcast_id: int) -> Notice | Non
     return (await session.exec(select(Notice).where(Notice.broadcast_id == broadcast_id))).first()
 
 
-async def mark_read(session: AsyncSession, broadcast_id: int, account_id: int, now: datetime) -> int:
-    """Set read_at once on the account's copies of a broadcast; returns how many rows changed."""
-    result = await session.exec(
-        update(Delivery)
+async def copies_for_update(
+    session: AsyncSession, broadcast_id: int, account_ids: list[int]
+) -> list[tuple[int, datetime | None]]:
+    """(account, read_at) of each copy of a broadcast sent to these accounts, locked until the commit.
+
+    SQLite: the write lock of BEGIN IMMEDIATE (storage/db.py); PostgreSQL: FOR UPDATE, taken in one
+    order (account, id) by every writer so that two batches cannot deadlock.
+    """
+    statement = (
+        sa_select(col(Delivery.account_id), col(Delivery.read_at))
+        .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.account_id).in_(account_ids))
+        .order_by(col(Delivery.account_id), col(Delivery.id))
+        .with_for_update()
+    )
+    return [(int(account_id), read_at) for account_id, read_at in (await session.execute(statement)).all()]
+
+
+async def mark_read_many(session: AsyncSession, broadcast_id: int, read_at: dict[int, datetime]) -> None:
+    """Set read_at, each account's own, on the accounts' unread copies of a broadcast (one executemany)."""
+    if not read_at:
+        return
+    deliveries = Delivery.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(deliveries)
         .where(
-            col(Delivery.broadcast_id) == broadcast_id,
-            col(Delivery.account_id) == account_id,
-            col(Delivery.read_at).is_(None),
+            deliveries.c.broadcast_id == bindparam("of_broadcast"),
+            deliveries.c.account_id == bindparam("of_account"),
+            deliveries.c.read_at.is_(None),
         )
-        .values(read_at=now)
+        .values(read_at=bindparam("pressed_at", type_=deliveries.c.read_at.type))
     )
-    return int(result.rowcount)
-
-
-async def read_at(session: AsyncSession, broadcast_id: int, account_id: int) -> datetime | None:
-    statement = select(func.min(Delivery.read_at)).where(
-        Delivery.broadcast_id == broadcast_id, Delivery.account_id == account_id
+    await session.execute(
+        statement,
+        [{"of_broadcast": broadcast_id, "of_account": a, "pressed_at": now} for a, now in read_at.items()],
     )
-    return (await session.exec(statement)).first()
 
 
 async def readers(session: AsyncSession, broadcast_id: int) -> set[int]:
