@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from bot.cli_text import Translate
 from bot.files.tally import TallyCellIssue, TallyCellProblem, TallyField, TallyFileProblem, TallyReading
@@ -589,9 +590,17 @@ def tally_field_name(tally_field: TallyField, _: Translate) -> str:
             return _("count")
         case TallyField.PARTICIPANTS:
             return _("participants")
+        case TallyField.TRUST:
+            return _("trust")
+        case TallyField.NO_TRUST:
+            return _("no trust")
+        case TallyField.ABSTAIN:
+            return _("abstain")
+        case TallyField.BALLOTS:
+            return _("ballots cast")
 
 
-def tally_file_sentence(reading: TallyReading, _: Translate) -> str:
+def tally_file_sentence(reading: TallyReading[Any], _: Translate) -> str:
     match reading.file_problem:
         case TallyFileProblem.TOO_LARGE:
             return _("The file is too large. Keep only the sheet with the counts.")

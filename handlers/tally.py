@@ -19,12 +19,12 @@ from bot.config import Settings
 from bot.delivery.sender import OutboxSender
 from bot.files.publicity import PublicityLabels
 from bot.rules.policy import ElectionKind, Position, RecommendationRound
+from bot.services.candidate_lists import CandidateListText
 from bot.services.elections import committee_election, list_elections
 from bot.services.identity import Me, RoleName
 from bot.services.notices import NoticeRefusal, Recipient
 from bot.services.outbox import MessagePayload
 from bot.services.recommendations import (
-    CandidateListText,
     CandidatePublishOutcome,
     CandidatePublishRefusal,
     ElectionTally,

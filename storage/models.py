@@ -400,7 +400,11 @@ class ElectionCandidate(SQLModel, table=True):
     is published, so later stages — the trust vote — work on exactly the list people saw)."""
 
     __tablename__ = "election_candidate"
-    __table_args__ = (UniqueConstraint("election_id", "position", "person_id", name="uq_election_candidate"),)
+    __table_args__ = (
+        # Both lists of a two-ballot election stay: the preliminary one the trust vote was cast on,
+        # and the formal one that came out of it.
+        UniqueConstraint("election_id", "stage", "position", "person_id", name="uq_election_candidate"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     election_id: int = Field(foreign_key="election.id", nullable=False, index=True)
@@ -408,6 +412,31 @@ class ElectionCandidate(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", nullable=False)
     stage: str = Field(sa_column=Column(String(16), nullable=False))  # preliminary / formal
     fingerprint: str = Field(sa_column=Column(String(64), nullable=False))  # of the list it was on
+
+
+class TrustPaperCount(SQLModel, table=True):
+    """A paper trust vote at one villagers' group meeting, for one preliminary candidate, typed in by
+    the committee. ``ballots`` is the number of ballots cast at that meeting (the same on every row of
+    the meeting); the marks of one candidate add up to at most that."""
+
+    __tablename__ = "trust_paper_count"
+    __table_args__ = (
+        UniqueConstraint(
+            "election_id", "group_id", "meeting_date", "candidate_person_id", name="uq_trust_paper_count_line"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False, index=True)
+    group_id: int = Field(foreign_key="villager_group.id", nullable=False)
+    meeting_date: date = Field(nullable=False)
+    candidate_person_id: int = Field(foreign_key="person.id", nullable=False)
+    trust: int = Field(nullable=False)
+    no_trust: int = Field(nullable=False)
+    abstain: int = Field(nullable=False)
+    ballots: int = Field(nullable=False)
+    entered_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    entered_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
 class TrustBallot(SQLModel, table=True):

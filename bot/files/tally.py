@@ -1,10 +1,13 @@
-"""Paper recommendation counts as the committee types them into Excel, and the roster printed before a
-group's meeting. Reading is pure: every row is checked and every problem reported with its row number;
-the import that follows is all-or-nothing (bot.services.recommendations.import_paper_tally).
+"""Paper counts as the committee types them into Excel, and the roster printed before a group's
+meeting. Reading is pure: every row is checked and every problem reported with its row number; the
+import that follows is all-or-nothing (bot.services.recommendations.import_paper_tally,
+bot.services.trust_votes.import_trust_paper).
 
-Columns (any order, a title may sit above the header): 村民小组 (group), 会议日期 (date), 职位
-(position), 轮次 (round), 姓名 (name), 票数 (count), 参会人数 (participants). docs/election-format.md
-describes them.
+Two sheets, columns in any order, a title may sit above the header (docs/election-format.md):
+- recommendations: 村民小组 (group), 会议日期 (date), 职位 (position), 轮次 (round), 姓名 (name),
+  票数 (count), 参会人数 (participants);
+- the trust vote (两票制): 村民小组, 会议日期, 姓名, 信任 (trust), 不信任 (no trust), 弃权 (abstain),
+  投票人数 (ballots cast at the meeting).
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import openpyxl
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -38,7 +42,31 @@ class TallyField(StrEnum):
     NAME = "name"
     COUNT = "count"
     PARTICIPANTS = "participants"
+    TRUST = "trust"
+    NO_TRUST = "no_trust"
+    ABSTAIN = "abstain"
+    BALLOTS = "ballots"
 
+
+# The columns of each sheet, in the order of the documentation and the templates.
+RECOMMENDATION_FIELDS: tuple[TallyField, ...] = (
+    TallyField.GROUP,
+    TallyField.DATE,
+    TallyField.POSITION,
+    TallyField.ROUND,
+    TallyField.NAME,
+    TallyField.COUNT,
+    TallyField.PARTICIPANTS,
+)
+TRUST_FIELDS: tuple[TallyField, ...] = (
+    TallyField.GROUP,
+    TallyField.DATE,
+    TallyField.NAME,
+    TallyField.TRUST,
+    TallyField.NO_TRUST,
+    TallyField.ABSTAIN,
+    TallyField.BALLOTS,
+)
 
 # The committee's headers, as the documentation and the example show them.
 CHINESE_HEADERS: Mapping[TallyField, str] = {
@@ -49,6 +77,10 @@ CHINESE_HEADERS: Mapping[TallyField, str] = {
     TallyField.NAME: "姓名",
     TallyField.COUNT: "票数",
     TallyField.PARTICIPANTS: "参会人数",
+    TallyField.TRUST: "信任",
+    TallyField.NO_TRUST: "不信任",
+    TallyField.ABSTAIN: "弃权",
+    TallyField.BALLOTS: "投票人数",
 }
 
 _HEADER_VARIANTS: Mapping[TallyField, tuple[str, ...]] = {
@@ -59,6 +91,10 @@ _HEADER_VARIANTS: Mapping[TallyField, tuple[str, ...]] = {
     TallyField.NAME: ("姓名", "被推荐人", "被推荐人姓名", "候选人", "name", "candidate"),
     TallyField.COUNT: ("票数", "推荐票数", "得票数", "count", "votes"),
     TallyField.PARTICIPANTS: ("参会人数", "参加人数", "到会人数", "participants"),
+    TallyField.TRUST: ("信任", "信任票", "信任票数", "trust"),
+    TallyField.NO_TRUST: ("不信任", "不信任票", "不信任票数", "no trust", "distrust"),
+    TallyField.ABSTAIN: ("弃权", "弃权票", "弃权票数", "abstain"),
+    TallyField.BALLOTS: ("投票人数", "参加投票人数", "收回选票", "收回票数", "ballots", "ballots cast"),
 }
 
 _ROUNDS: Mapping[str, RecommendationRound] = {
@@ -111,6 +147,24 @@ class PaperTallyRow:
 
 
 @dataclass(frozen=True, slots=True)
+class TrustTallyRow:
+    """One line of a paper trust vote: at ``group``'s meeting on ``meeting_date``, ``ballots`` ballots
+    were cast, and ``name`` got ``trust``, ``no_trust`` and ``abstain`` marks on them."""
+
+    line: int
+    group: str
+    meeting_date: date
+    name: str
+    trust: int
+    no_trust: int
+    abstain: int
+    ballots: int
+
+
+RowT = TypeVar("RowT", PaperTallyRow, TrustTallyRow)
+
+
+@dataclass(frozen=True, slots=True)
 class TallyCellIssue:
     line: int
     field: TallyField
@@ -119,10 +173,10 @@ class TallyCellIssue:
 
 
 @dataclass(frozen=True)
-class TallyReading:
+class TallyReading(Generic[RowT]):
     file_problem: TallyFileProblem | None = None
     missing_columns: tuple[TallyField, ...] = ()
-    rows: tuple[PaperTallyRow, ...] = ()
+    rows: tuple[RowT, ...] = ()
     problems: tuple[TallyCellIssue, ...] = ()
 
     @property
@@ -201,48 +255,73 @@ def _find_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, dic
     return best if best is not None and best[1] else None
 
 
-def read_paper_tally(source: Path | bytes) -> TallyReading:
-    """Read and check a paper count spreadsheet (.xlsx); every problem with its row number."""
+Rows = list[tuple[int, tuple[object, ...]]]
+
+
+def _sheet_rows(source: Path | bytes) -> Rows | TallyFileProblem:
+    """The first sheet's rows (row number, cells), or why the file cannot be read."""
     if isinstance(source, Path):
         if source.stat().st_size > MAX_FILE_BYTES:
-            return TallyReading(file_problem=TallyFileProblem.TOO_LARGE)
+            return TallyFileProblem.TOO_LARGE
         data = source.read_bytes()
     else:
         data = source
     if len(data) > MAX_FILE_BYTES:
-        return TallyReading(file_problem=TallyFileProblem.TOO_LARGE)
+        return TallyFileProblem.TOO_LARGE
     if not data.strip():
-        return TallyReading(file_problem=TallyFileProblem.EMPTY)
+        return TallyFileProblem.EMPTY
     if not data.startswith(_ZIP_MAGIC):
-        return TallyReading(file_problem=TallyFileProblem.NOT_A_SPREADSHEET)
+        return TallyFileProblem.NOT_A_SPREADSHEET
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # a damaged or foreign zip may raise anything
-        return TallyReading(file_problem=TallyFileProblem.UNREADABLE)
+        return TallyFileProblem.UNREADABLE
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()
-        rows = [
+        return [
             (number, tuple(cells))
             for number, cells in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1)
             if number <= MAX_ROWS + HEADER_SEARCH_ROWS + 1
         ]
     except Exception:
-        return TallyReading(file_problem=TallyFileProblem.UNREADABLE)
+        return TallyFileProblem.UNREADABLE
     finally:
         workbook.close()
+
+
+def read_paper_tally(source: Path | bytes) -> TallyReading[PaperTallyRow]:
+    """Read and check a paper recommendation count (.xlsx); every problem with its row number."""
+    rows = _sheet_rows(source)
+    if isinstance(rows, TallyFileProblem):
+        return TallyReading(file_problem=rows)
     return read_rows(rows)
 
 
-def read_rows(rows: Sequence[tuple[int, Sequence[object]]]) -> TallyReading:
-    """Check rows already read (row number, cells): the part of the reader that is not Excel's."""
+def read_trust_tally(source: Path | bytes) -> TallyReading[TrustTallyRow]:
+    """Read and check a paper trust-vote count (.xlsx); every problem with its row number."""
+    rows = _sheet_rows(source)
+    if isinstance(rows, TallyFileProblem):
+        return TallyReading(file_problem=rows)
+    return _read_body(rows, TRUST_FIELDS, _parse_trust_line)
+
+
+def read_rows(rows: Sequence[tuple[int, Sequence[object]]]) -> TallyReading[PaperTallyRow]:
+    """Check recommendation rows already read (row number, cells): the part that is not Excel's."""
+    return _read_body(rows, RECOMMENDATION_FIELDS, _parse_line)
+
+
+def _read_body(
+    rows: Sequence[tuple[int, Sequence[object]]],
+    required: tuple[TallyField, ...],
+    parse: Callable[[int, Sequence[object], Mapping[TallyField, int]], RowT | list[TallyCellIssue]],
+) -> TallyReading[RowT]:
     content = [(n, cells) for n, cells in rows if any(clean_text(c) for c in cells)]
     if not content:
         return TallyReading(file_problem=TallyFileProblem.EMPTY)
     header = _find_header(content[:HEADER_SEARCH_ROWS])
-    required = tuple(TallyField)
     if header is None:
         return TallyReading(file_problem=TallyFileProblem.MISSING_COLUMNS, missing_columns=required)
     header_row, columns = header
@@ -253,55 +332,75 @@ def read_rows(rows: Sequence[tuple[int, Sequence[object]]]) -> TallyReading:
     if len(body) > MAX_ROWS:
         return TallyReading(file_problem=TallyFileProblem.TOO_MANY_ROWS)
 
-    parsed: list[PaperTallyRow] = []
+    parsed: list[RowT] = []
     problems: list[TallyCellIssue] = []
     for number, cells in body:
-        line = _parse_line(number, cells, columns)
-        if isinstance(line, PaperTallyRow):
-            parsed.append(line)
-        else:
+        line = parse(number, cells, columns)
+        if isinstance(line, list):
             problems.extend(line)
+        else:
+            parsed.append(line)
     return TallyReading(rows=tuple(parsed), problems=tuple(problems))
+
+
+class _Cells:
+    """One body row's cells by column, collecting what is wrong with them."""
+
+    def __init__(self, number: int, cells: Sequence[object], columns: Mapping[TallyField, int]) -> None:
+        self.number = number
+        self._cells = cells
+        self._columns = columns
+        self.issues: list[TallyCellIssue] = []
+
+    def raw(self, tally_field: TallyField) -> object:
+        index = self._columns[tally_field]
+        return self._cells[index] if index < len(self._cells) else None
+
+    def text(self, tally_field: TallyField, *, required: bool = True) -> str:
+        value = clean_text(self.raw(tally_field))
+        if required and not value:
+            self.issues.append(TallyCellIssue(self.number, tally_field, TallyCellProblem.MISSING, ""))
+        return value
+
+    def day(self) -> date | None:
+        meeting_date = _date(self.raw(TallyField.DATE))
+        if meeting_date is None:
+            written = clean_text(self.raw(TallyField.DATE))
+            reason = TallyCellProblem.NOT_A_DATE if written else TallyCellProblem.MISSING
+            self.issues.append(TallyCellIssue(self.number, TallyField.DATE, reason, written))
+        return meeting_date
+
+    def whole(self, tally_field: TallyField) -> int | None:
+        raw = self.raw(tally_field)
+        if not clean_text(raw):
+            self.issues.append(TallyCellIssue(self.number, tally_field, TallyCellProblem.MISSING, ""))
+            return None
+        value = _whole(raw)
+        if isinstance(value, TallyCellProblem):
+            self.issues.append(TallyCellIssue(self.number, tally_field, value, clean_text(raw)))
+            return None
+        return value
 
 
 def _parse_line(
     number: int, cells: Sequence[object], columns: Mapping[TallyField, int]
 ) -> PaperTallyRow | list[TallyCellIssue]:
-    def cell(tally_field: TallyField) -> object:
-        index = columns[tally_field]
-        return cells[index] if index < len(cells) else None
-
-    issues: list[TallyCellIssue] = []
-
-    def text(tally_field: TallyField, *, required: bool = True) -> str:
-        value = clean_text(cell(tally_field))
-        if required and not value:
-            issues.append(TallyCellIssue(number, tally_field, TallyCellProblem.MISSING, ""))
-        return value
-
-    group, position, name = text(TallyField.GROUP), text(TallyField.POSITION), text(TallyField.NAME)
-    meeting_date = _date(cell(TallyField.DATE))
-    if meeting_date is None:
-        written = clean_text(cell(TallyField.DATE))
-        reason = TallyCellProblem.NOT_A_DATE if written else TallyCellProblem.MISSING
-        issues.append(TallyCellIssue(number, TallyField.DATE, reason, written))
-    round_text = text(TallyField.ROUND, required=False)
+    row = _Cells(number, cells, columns)
+    group, position, name = (
+        row.text(TallyField.GROUP),
+        row.text(TallyField.POSITION),
+        row.text(TallyField.NAME),
+    )
+    meeting_date = row.day()
+    round_text = row.text(TallyField.ROUND, required=False)
     round_ = parse_round(round_text) if round_text else None
     if round_text and round_ is None:
-        issues.append(TallyCellIssue(number, TallyField.ROUND, TallyCellProblem.UNKNOWN_ROUND, round_text))
-    numbers: dict[TallyField, int] = {}
-    for tally_field in (TallyField.COUNT, TallyField.PARTICIPANTS):
-        raw = cell(tally_field)
-        if not clean_text(raw):
-            issues.append(TallyCellIssue(number, tally_field, TallyCellProblem.MISSING, ""))
-            continue
-        value = _whole(raw)
-        if isinstance(value, TallyCellProblem):
-            issues.append(TallyCellIssue(number, tally_field, value, clean_text(raw)))
-        else:
-            numbers[tally_field] = value
-    if issues or meeting_date is None:
-        return issues
+        row.issues.append(
+            TallyCellIssue(number, TallyField.ROUND, TallyCellProblem.UNKNOWN_ROUND, round_text)
+        )
+    count, participants = row.whole(TallyField.COUNT), row.whole(TallyField.PARTICIPANTS)
+    if row.issues or meeting_date is None or count is None or participants is None:
+        return row.issues
     return PaperTallyRow(
         line=number,
         group=group,
@@ -309,17 +408,44 @@ def _parse_line(
         position=position,
         round=round_,
         name=name,
-        count=numbers[TallyField.COUNT],
-        participants=numbers[TallyField.PARTICIPANTS],
+        count=count,
+        participants=participants,
     )
 
 
-def write_paper_tally_template(path: Path, rows: Sequence[Sequence[object]] = ()) -> None:
-    """An empty count sheet with the committee's headers (and example rows, if given)."""
+def _parse_trust_line(
+    number: int, cells: Sequence[object], columns: Mapping[TallyField, int]
+) -> TrustTallyRow | list[TallyCellIssue]:
+    row = _Cells(number, cells, columns)
+    group, name = row.text(TallyField.GROUP), row.text(TallyField.NAME)
+    meeting_date = row.day()
+    trust, no_trust = row.whole(TallyField.TRUST), row.whole(TallyField.NO_TRUST)
+    abstain, ballots = row.whole(TallyField.ABSTAIN), row.whole(TallyField.BALLOTS)
+    if row.issues or meeting_date is None or trust is None or no_trust is None:
+        return row.issues
+    if abstain is None or ballots is None:
+        return row.issues
+    return TrustTallyRow(
+        line=number,
+        group=group,
+        meeting_date=meeting_date,
+        name=name,
+        trust=trust,
+        no_trust=no_trust,
+        abstain=abstain,
+        ballots=ballots,
+    )
+
+
+def write_paper_tally_template(
+    path: Path, rows: Sequence[Sequence[object]] = (), *, trust: bool = False
+) -> None:
+    """An empty count sheet with the committee's headers (and example rows, if given): recommendations,
+    or with ``trust`` the trust vote."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.title = "推荐票统计"
-    sheet.append([CHINESE_HEADERS[f] for f in TallyField])
+    sheet.title = "信任票统计" if trust else "推荐票统计"
+    sheet.append([CHINESE_HEADERS[f] for f in (TRUST_FIELDS if trust else RECOMMENDATION_FIELDS)])
     for row in rows:
         sheet.append(list(row))
     for index, width in enumerate((10, 12, 10, 10, 12, 8, 10), start=1):

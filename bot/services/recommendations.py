@@ -9,12 +9,11 @@ so that nobody takes part twice.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -24,11 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.files.publicity import (
-    PublicityKind,
-    PublicityLabels,
     PublicityList,
-    render_publicity_pdf,
-    write_publicity_xlsx,
 )
 from bot.files.roll import group_key
 from bot.files.tally import PaperTallyRow, clean_text
@@ -46,37 +41,30 @@ from bot.rules.recommendation import (
 )
 from bot.rules.schedule import (
     ScheduleProblem,
-    ScheduleProblemReason,
     Window,
-    check_schedule,
-    objection_deadline,
+)
+from bot.services.candidate_lists import (
+    CandidateListText,
+    CandidateNotifier,
+    ListedCandidate,
+    late_for_candidate_list,
+    publish_candidate_list,
 )
 from bot.services.elections import (
     election_kind,
     policy_of,
     rounds_of,
-    schedule_of,
     sorted_positions,
 )
 from bot.services.identity import Me, RoleName
 from bot.services.notices import (
-    Attachment,
-    AttachmentKind,
-    Audience,
-    NoticeDraft,
     NoticeRefusal,
-    PublicityFields,
     PublishOutcome,
-    Recipient,
     Renderer,
-    publish_notice,
 )
-from bot.services.outbox import MessagePayload
 from storage.models import (
     Election,
-    ElectionCandidate,
     ElectionStatus,
-    Notice,
     PaperTally,
     Participation,
     Person,
@@ -1062,24 +1050,6 @@ async def tally_election(session: AsyncSession, election_id: int) -> ElectionTal
 # ------------------------------------------------------------------------- publish the list
 
 
-CANDIDATE_COLUMNS = ("seq", "position", "name", "gender", "birth_year", "group")
-
-
-@dataclass(frozen=True)
-class CandidateListText:
-    """The words of the candidate list, in the committee member's language (the paper copy has one)."""
-
-    title: str
-    summary: Callable[[Sequence[tuple[Position, int]]], str]  # (position, how many) -> message body
-    labels: PublicityLabels
-    gender: Callable[[str | None], str]
-    position: Callable[[Position], str]
-
-
-# What a person on the list is told privately, in their own language: (recipient, their positions).
-CandidateNotifier = Callable[[Recipient, Sequence[Position]], MessagePayload]
-
-
 class CandidatePublishRefusal(StrEnum):
     NOT_ALLOWED = "not_allowed"
     UNKNOWN_ELECTION = "unknown_election"
@@ -1101,12 +1071,6 @@ class CandidatePublishOutcome:
     xlsx_path: Path | None = None
     candidates: int = 0
     candidates_reached: int = 0  # people on the list who get a private message (linked to Telegram)
-
-
-def _write_documents(plist: PublicityList, labels: PublicityLabels, pdf_path: Path, xlsx_path: Path) -> None:
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    pdf_path.write_bytes(render_publicity_pdf(plist, labels))
-    write_publicity_xlsx(plist, xlsx_path, labels)
 
 
 async def publish_candidates(
@@ -1140,128 +1104,49 @@ async def publish_candidates(
     window = _window(election)
     if window is not None and now < window.closes:
         return CandidatePublishOutcome(refusal=CandidatePublishRefusal.WINDOW_STILL_OPEN)
-    today = now.astimezone(zone).date()
-    schedule = schedule_of(election, zone)
-    planned = replace(schedule, candidate_list_published=today)
-    late = [
-        problem
-        for problem in check_schedule(planned, tally.policy, now.astimezone(zone), previous=schedule)
-        if problem.reason
-        in (
-            ScheduleProblemReason.CANDIDATE_LIST_TOO_LATE,
-            ScheduleProblemReason.RECOMMENDATION_AFTER_CANDIDATE_LIST,
-        )
-    ]
+    late = late_for_candidate_list(election, tally.policy, now=now, zone=zone)
     if late:
-        return CandidatePublishOutcome(
-            refusal=CandidatePublishRefusal.TOO_LATE, schedule_problems=tuple(late)
-        )
+        return CandidatePublishOutcome(refusal=CandidatePublishRefusal.TOO_LATE, schedule_problems=late)
     not_ready = tuple((p.position, p.cut) for p in tally.positions if p.cut.problems)
     if not_ready or not tally.positions:
         return CandidatePublishOutcome(refusal=CandidatePublishRefusal.NOT_READY, position_problems=not_ready)
 
-    words = text(election)
-    rows: list[tuple[str, ...]] = []
-    on_list: dict[int, list[Position]] = defaultdict(list)
-    for p in tally.positions:
-        for line in p.passed:
-            on_list[line.candidate_id].append(p.position)
-            birth = str(line.birth_year) if line.birth_year else ""
-            rows.append(
-                (
-                    str(len(rows) + 1),
-                    words.position(p.position),
-                    line.name,
-                    words.gender(line.gender),
-                    birth,
-                    line.group or "",
-                )
-            )
-    # Objections until the end of the window's last day, and never past the eve of the election.
-    last_day = min(objection_deadline(tally.policy, today), election.election_day - timedelta(days=1))
-    plist = PublicityList(
-        village=tally.village.name,
-        township=tally.village.township,
-        title=words.title,
-        kind=PublicityKind.CANDIDATES,
-        published_on=today,
-        objection_deadline=last_day if last_day >= today else None,
-        columns=CANDIDATE_COLUMNS,
-        rows=rows,
-    )
-    digest = plist.fingerprint()
-    stem = f"candidates-{election_id}-{today:%Y%m%d}-{digest[:8]}"
-    pdf_path, xlsx_path = out_dir / f"{stem}.pdf", out_dir / f"{stem}.xlsx"
-    await asyncio.to_thread(_write_documents, plist, words.labels, pdf_path, xlsx_path)
-
-    reachable = await elections_repo.bound_accounts(session, list(on_list))
-    positions_of_account = {r.account_id: on_list[r.person_id] for r in reachable}
-
-    def render_with_note(notice: Notice, recipient: Recipient) -> Sequence[MessagePayload]:
-        payloads = list(render(notice, recipient))
-        mine = positions_of_account.get(recipient.account_id)
-        if mine:
-            payloads.append(notify(recipient, mine))
-        return payloads
-
-    # Marked in the same commit as the notice: publish_notice commits both, or rolls both back.
-    stored = await elections_repo.get(session, election_id)
-    assert stored is not None
-    stored.candidates_published_on = today
-    stored.candidates_fingerprint = digest
-    stored.updated_at = now
-    session.add(stored)
-    await elections_repo.forget_candidates(session, election_id)
-    for p in tally.positions:
-        for line in p.passed:
-            session.add(
-                ElectionCandidate(
-                    election_id=election_id,
-                    position=p.position.value,
-                    person_id=line.candidate_id,
-                    stage=tally.stage.value,
-                    fingerprint=digest,
-                )
-            )
-    deadline = (
-        datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone) if last_day >= today else None
-    )
-    published = await publish_notice(
+    listed = await publish_candidate_list(
         session,
-        me=me,
-        draft=NoticeDraft(
-            village_id=election.village_id,
-            title=words.title,
-            body=words.summary([(p.position, len(p.passed)) for p in tally.positions]),
-            audience=Audience.ALL,
-            attachment=Attachment(kind=AttachmentKind.DOCUMENT, name=pdf_path.name, path=str(pdf_path)),
-            # The same list is published once; a corrected list (a new fingerprint) may follow.
-            draft_key=f"candidates-{election_id}-{digest[:40]}",
-        ),
-        render=render_with_note,
+        me,
+        election=election,
+        village=tally.village,
+        policy=tally.policy,
+        stage=tally.stage,
+        positions=[
+            (
+                p.position,
+                [
+                    ListedCandidate(line.candidate_id, line.name, line.gender, line.birth_year, line.group)
+                    for line in p.passed
+                ],
+            )
+            for p in tally.positions
+        ],
+        words=text(election),
+        render=render,
+        notify=notify,
+        out_dir=out_dir,
+        zone=zone,
         default_locale=default_locale,
         now=now,
         progress_chat_id=progress_chat_id,
         progress_locale=progress_locale,
-        publicity=PublicityFields(
-            list_kind=PublicityKind.CANDIDATES.value,
-            published_on=today,
-            objection_deadline=deadline,
-            fingerprint=digest,
-        ),
     )
-    if published.refusal is not None:
+    if isinstance(listed, PublishOutcome):
         return CandidatePublishOutcome(
-            refusal=CandidatePublishRefusal.NOTICE,
-            notice_refusal=published.refusal,
-            published=published,
-            plist=plist,
+            refusal=CandidatePublishRefusal.NOTICE, notice_refusal=listed.refusal, published=listed
         )
     return CandidatePublishOutcome(
-        published=published,
-        plist=plist,
-        pdf_path=pdf_path,
-        xlsx_path=xlsx_path,
-        candidates=len(on_list),
-        candidates_reached=len(positions_of_account),
+        published=listed.published,
+        plist=listed.plist,
+        pdf_path=listed.pdf_path,
+        xlsx_path=listed.xlsx_path,
+        candidates=listed.candidates,
+        candidates_reached=listed.candidates_reached,
     )

@@ -23,6 +23,8 @@ from storage.models import (
     Participation,
     Person,
     Recommendation,
+    TrustPaperCount,
+    TrustVoter,
     VillagerGroup,
 )
 
@@ -399,13 +401,19 @@ async def delete_meetings(
 # -------------------------------------------------------------------------------- candidates
 
 
-async def forget_candidates(session: AsyncSession, election_id: int) -> None:
-    """Before a corrected list replaces the published one."""
-    await session.exec(delete(ElectionCandidate).where(col(ElectionCandidate.election_id) == election_id))
+async def forget_candidates(session: AsyncSession, election_id: int, stage: str) -> None:
+    """Before a corrected list of this stage replaces the published one."""
+    await session.exec(
+        delete(ElectionCandidate).where(
+            col(ElectionCandidate.election_id) == election_id, col(ElectionCandidate.stage) == stage
+        )
+    )
 
 
-async def candidates(session: AsyncSession, election_id: int) -> list[tuple[ElectionCandidate, PersonLine]]:
-    """The published candidates, in the order of the list."""
+async def candidates(
+    session: AsyncSession, election_id: int, stage: str | None = None
+) -> list[tuple[ElectionCandidate, PersonLine]]:
+    """The published candidates (of one stage, or all), in the order of the list."""
     statement = (
         select(ElectionCandidate, Person, VillagerGroup.name)
         .join(Person, col(Person.id) == col(ElectionCandidate.person_id))
@@ -413,4 +421,80 @@ async def candidates(session: AsyncSession, election_id: int) -> list[tuple[Elec
         .where(ElectionCandidate.election_id == election_id)
         .order_by(col(ElectionCandidate.id))
     )
+    if stage is not None:
+        statement = statement.where(ElectionCandidate.stage == stage)
     return [(c, PersonLine(p, g)) for c, p, g in (await session.exec(statement)).all()]
+
+
+# ------------------------------------------------------------------------ paper trust votes
+
+
+@dataclass(frozen=True)
+class TrustMeeting:
+    group_id: int
+    meeting_date: date
+    ballots: int
+
+
+async def trust_paper_totals(session: AsyncSession, election_id: int) -> dict[int, tuple[int, int, int]]:
+    """candidate -> (trust, no trust, abstain) summed over the paper meetings."""
+    statement = (
+        sa_select(
+            col(TrustPaperCount.candidate_person_id),
+            func.sum(col(TrustPaperCount.trust)),
+            func.sum(col(TrustPaperCount.no_trust)),
+            func.sum(col(TrustPaperCount.abstain)),
+        )
+        .where(col(TrustPaperCount.election_id) == election_id)
+        .group_by(col(TrustPaperCount.candidate_person_id))
+    )
+    return {int(c): (int(t), int(n), int(a)) for c, t, n, a in (await session.execute(statement)).all()}
+
+
+async def trust_paper_meetings(session: AsyncSession, election_id: int) -> list[TrustMeeting]:
+    """Each paper trust-vote meeting once, with its number of ballots."""
+    statement = (
+        sa_select(
+            col(TrustPaperCount.group_id),
+            col(TrustPaperCount.meeting_date),
+            func.max(col(TrustPaperCount.ballots)),
+        )
+        .where(col(TrustPaperCount.election_id) == election_id)
+        .group_by(col(TrustPaperCount.group_id), col(TrustPaperCount.meeting_date))
+    )
+    return [TrustMeeting(int(g), d, int(n)) for g, d, n in (await session.execute(statement)).all()]
+
+
+async def delete_trust_meetings(
+    session: AsyncSession, election_id: int, meetings: Sequence[tuple[int, date]]
+) -> None:
+    """Forget the paper trust votes of these meetings (group, date): a re-import replaces them."""
+    if not meetings:
+        return
+    await session.exec(
+        delete(TrustPaperCount).where(
+            col(TrustPaperCount.election_id) == election_id,
+            tuple_(col(TrustPaperCount.group_id), col(TrustPaperCount.meeting_date)).in_(list(meetings)),
+        )
+    )
+
+
+async def trust_voters_by_group(session: AsyncSession, election_id: int) -> dict[int | None, int]:
+    """group id -> how many cast their trust ballot by chat (who, never how)."""
+    statement = (
+        sa_select(col(Person.group_id), func.count())
+        .join(TrustVoter, col(TrustVoter.person_id) == col(Person.id))
+        .where(col(TrustVoter.election_id) == election_id)
+        .group_by(col(Person.group_id))
+    )
+    return {None if g is None else int(g): int(n) for g, n in (await session.execute(statement)).all()}
+
+
+async def trust_voters_of_group(session: AsyncSession, election_id: int, group_id: int) -> set[int]:
+    """The people of one villagers' group who cast their trust ballot by chat."""
+    statement = (
+        sa_select(col(TrustVoter.person_id))
+        .join(Person, col(Person.id) == col(TrustVoter.person_id))
+        .where(col(TrustVoter.election_id) == election_id, col(Person.group_id) == group_id)
+    )
+    return {int(p) for p in (await session.execute(statement)).scalars().all()}

@@ -17,11 +17,11 @@ from bot.rules.policy import ElectionKind, Position, RecommendationRound
 from bot.rules.recommendation import CutDecision, CutProblem, CutStage, RecommendationRefusal
 from bot.rules.schedule import ScheduleProblemReason
 from bot.services import recommendations as rec
+from bot.services.candidate_lists import CandidateListText
 from bot.services.identity import Me
 from bot.services.notices import Recipient
 from bot.services.outbox import MessagePayload
 from bot.services.recommendations import (
-    CandidateListText,
     CandidatePublishRefusal,
     PaperImportRefusal,
     PaperProblemReason,
