@@ -8,11 +8,11 @@ every problem (with its row, or the law it would break); nothing is stored half-
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -21,11 +21,19 @@ from bot import election_text as words
 from bot.cli_roll import _console, _Context, _context, _database, _row, _run, _table, _village
 from bot.cli_text import Translate, province_name
 from bot.files.roll import group_key
-from bot.files.tally import RosterSheet, read_paper_tally, write_roster_xlsx
+from bot.files.tally import (
+    RosterSheet,
+    RowT,
+    TallyReading,
+    read_paper_tally,
+    read_trust_tally,
+    write_roster_xlsx,
+)
 from bot.rules.policy import ElectionKind, Position
 from bot.rules.schedule import Schedule, Window
 from bot.services import elections as elections_service
 from bot.services import recommendations as recommendations_service
+from bot.services import trust_votes as trust_service
 from storage.repositories import elections as elections_repo
 
 election_app = typer.Typer(
@@ -300,18 +308,7 @@ def tally_import(
     """Import the counts of the groups' paper recommendation meetings: every row, or none."""
     ctx = _context()
     _ = ctx._
-    if not file.is_file():
-        ctx.fail(_("There is no file at {path}.", path=str(file)))
-    reading = read_paper_tally(file)
-    if reading.file_problem is not None:
-        ctx.fail(words.tally_file_sentence(reading, _))
-    if reading.problems:
-        lines = [words.tally_cell_sentence(issue, _) for issue in reading.problems]
-        ctx.fail(
-            "\n".join(
-                [*lines, _("Nothing was imported. Correct these rows and import the whole file again.")]
-            )
-        )
+    reading = _read_sheet(ctx, file, read_paper_tally)
 
     async def main() -> recommendations_service.PaperImportOutcome:
         async with _database(ctx) as sessions, sessions() as session:
@@ -326,12 +323,72 @@ def tally_import(
         case recommendations_service.PaperImportRefusal.NO_ROWS:
             ctx.fail(_("The file has no counts in it."))
         case recommendations_service.PaperImportRefusal.PROBLEMS:
-            lines = [words.paper_problem_sentence(p, _) for p in outcome.problems]
-            ctx.fail(
-                "\n".join(
-                    [*lines, _("Nothing was imported. Correct these rows and import the whole file again.")]
+            _fail_on_rows(ctx, [words.paper_problem_sentence(p, _) for p in outcome.problems])
+        case None:
+            ctx.say(
+                _(
+                    "Imported {rows} counts from {meetings} meetings "
+                    "({replaced} of them replace an earlier import).",
+                    rows=outcome.imported,
+                    meetings=outcome.meetings,
+                    replaced=outcome.replaced,
                 )
             )
+
+
+def _read_sheet(ctx: _Context, file: Path, read: Callable[[Path], TallyReading[RowT]]) -> TallyReading[RowT]:
+    """The sheet read and checked, or the program stops naming every problem."""
+    _ = ctx._
+    if not file.is_file():
+        ctx.fail(_("There is no file at {path}.", path=str(file)))
+    reading = read(file)
+    if reading.file_problem is not None:
+        ctx.fail(words.tally_file_sentence(reading, _))
+    if reading.problems:
+        _fail_on_rows(ctx, [words.tally_cell_sentence(issue, _) for issue in reading.problems])
+    return reading
+
+
+def _fail_on_rows(ctx: _Context, lines: list[str]) -> NoReturn:
+    _ = ctx._
+    ctx.fail(
+        "\n".join([*lines, _("Nothing was imported. Correct these rows and import the whole file again.")])
+    )
+
+
+@tally_app.command("import-trust")
+def tally_import_trust(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The paper trust votes (.xlsx): 村民小组, 会议日期, 姓名, 信任, 不信任, 弃权, 投票人数."
+        ),
+    ],
+    election: Annotated[int, typer.Option("--election", help="The election's number.")],
+) -> None:
+    """Import the trust votes (两票制) cast on paper at the groups' meetings: every row, or none."""
+    ctx = _context()
+    _ = ctx._
+    reading = _read_sheet(ctx, file, read_trust_tally)
+
+    async def main() -> trust_service.TrustPaperOutcome:
+        async with _database(ctx) as sessions, sessions() as session:
+            return await trust_service.import_trust_paper(
+                session, election, reading.rows, zone=ctx.settings.zone, now=datetime.now(UTC)
+            )
+
+    outcome = _run(ctx, main)
+    match outcome.refusal:
+        case trust_service.TrustPaperRefusal.UNKNOWN_ELECTION:
+            ctx.fail(_("There is no election {id}.", id=election))
+        case trust_service.TrustPaperRefusal.NOT_TWO_BALLOTS:
+            ctx.fail(_("This election has no trust vote."))
+        case trust_service.TrustPaperRefusal.NO_CANDIDATES:
+            ctx.fail(_("The preliminary candidates have not been published yet."))
+        case trust_service.TrustPaperRefusal.NO_ROWS:
+            ctx.fail(_("The file has no counts in it."))
+        case trust_service.TrustPaperRefusal.PROBLEMS:
+            _fail_on_rows(ctx, [words.paper_problem_sentence(p, _) for p in outcome.problems])
         case None:
             ctx.say(
                 _(
@@ -393,15 +450,19 @@ def roster_sheet(roster: recommendations_service.Roster, _: Translate, today: da
     genders = {"F": _("female"), "M": _("male")}
     headers = [_("No."), _("Name"), _("Gender"), _("Born")]
     headers += [_("Took part by chat: {round}", round=words.round_name(r, _)) for r in roster.rounds]
+    if roster.trust_vote:
+        headers.append(_("Trust vote by chat"))
     headers.append(_("Signature"))
     rows = []
     for number, line in enumerate(roster.lines, start=1):
         cells = [str(number), line.name, genders.get(line.gender or "", ""), str(line.birth_year or "")]
         cells += [_("yes — no paper form") if r in line.by_chat else "" for r in roster.rounds]
+        if roster.trust_vote:
+            cells.append(_("yes — no paper ballot") if line.trust_by_chat else "")
         cells.append("")
         rows.append(cells)
     return RosterSheet(
-        title=_("Roster for the recommendation meeting: {title}", title=roster.election.title),
+        title=_("Roster for the group meeting: {title}", title=roster.election.title),
         lines=[
             _("{village}, {group}", village=roster.village.name, group=roster.group.name),
             _(
@@ -421,14 +482,18 @@ def tally_show(election: Annotated[int, typer.Option("--election", help="The ele
     ctx = _context()
     _ = ctx._
 
-    async def main() -> recommendations_service.ElectionTally | None:
+    async def main() -> tuple[recommendations_service.ElectionTally | None, trust_service.TrustTally | None]:
         async with _database(ctx) as sessions, sessions() as session:
-            return await recommendations_service.tally_election(session, election)
+            tally = await recommendations_service.tally_election(session, election)
+            trust = await trust_service.count_trust_votes(session, election)
+            return tally, trust
 
-    tally = _run(ctx, main)
+    tally, trust = _run(ctx, main)
     if tally is None:
         ctx.fail(_("There is no election {id}.", id=election))
     _print_tally(ctx, tally)
+    if trust is not None and trust.positions:
+        _print_trust(ctx, trust)
 
 
 def _print_tally(ctx: _Context, tally: recommendations_service.ElectionTally) -> None:
@@ -469,4 +534,49 @@ def _print_tally(ctx: _Context, tally: recommendations_service.ElectionTally) ->
         _console().print(table)
         names = {line.candidate_id: line.name for line in p.lines}
         for sentence in words.cut_problem_sentences(p.position, p.cut, names, _):
+            ctx.say(sentence)
+
+
+def _print_trust(ctx: _Context, tally: trust_service.TrustTally) -> None:
+    _ = ctx._
+    ctx.say(
+        _(
+            "Trust vote: {cast} ballots ({chat} by chat, {paper} on paper) of {registered} registered voters",
+            cast=tally.ballots_cast,
+            chat=tally.chat_ballots,
+            paper=tally.paper_ballots,
+            registered=tally.registered_voters,
+        )
+    )
+    for p in tally.positions:
+        table = _table(
+            _(
+                "{position}: {seats} seats; trust needed: {threshold}",
+                position=words.position_name(p.position, _),
+                seats=p.seats,
+                threshold=words.threshold_text(p.outcome.threshold.value, _),
+            ),
+            _("Name"),
+            _("Trust: chat"),
+            _("Trust: paper"),
+            _("No trust"),
+            _("Abstain"),
+            _("Share"),
+            _("Formal candidate"),
+        )
+        for line in p.outcome.lines:
+            chat, paper = tally.chat[line.candidate_id], tally.paper[line.candidate_id]
+            share = f"{float(line.share):.1%}" if line.share is not None else "—"
+            _row(
+                table,
+                tally.names.get(line.candidate_id, "?"),
+                chat.trust,
+                paper.trust,
+                chat.no_trust + paper.no_trust,
+                chat.abstain + paper.abstain,
+                share,
+                words.trust_mark(line.decision),
+            )
+        _console().print(table)
+        for sentence in words.trust_problem_sentences(p.position, p.outcome, _):
             ctx.say(sentence)

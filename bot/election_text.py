@@ -35,6 +35,7 @@ from bot.rules.policy import (
 )
 from bot.rules.recommendation import CutDecision, CutOutcome, CutProblem, RecommendationRefusal
 from bot.rules.schedule import Phase, ScheduleProblem, ScheduleProblemReason
+from bot.rules.trust import TrustDecision, TrustOutcome, TrustProblem
 from bot.services.elections import ElectionOutcome, ElectionRefusal, OverrideProblem, OverrideProblemReason
 from bot.services.recommendations import PaperProblem, PaperProblemReason
 from storage.models import ElectionStatus
@@ -732,6 +733,33 @@ def paper_problem_sentence(problem: PaperProblem, _: Translate) -> str:
                 line=line,
                 value=value,
             )
+        case PaperProblemReason.MEETING_OUTSIDE_TRUST_WINDOW:
+            return _(
+                "Row {line}: the meeting on {value} is outside the trust vote period.", line=line, value=value
+            )
+        case PaperProblemReason.NOT_A_CANDIDATE:
+            return _(
+                "Row {line}: “{value}” is not on the published list of preliminary candidates.",
+                line=line,
+                value=value,
+            )
+        case PaperProblemReason.BALLOTS_DIFFER:
+            return _(
+                "Row {line}: {ballots} ballots, but row {other} of the same meeting says {count}.",
+                line=line,
+                ballots=numbers.get("ballots", 0),
+                other=problem.other_line or 0,
+                count=numbers.get("other", 0),
+            )
+        case PaperProblemReason.MARKS_ABOVE_BALLOTS:
+            return _(
+                "Row {line}: trust, no trust and abstain for {value} add up to {marks}, "
+                "but only {ballots} ballots were cast at the meeting.",
+                line=line,
+                value=value,
+                marks=numbers.get("marks", 0),
+                ballots=numbers.get("ballots", 0),
+            )
 
 
 # ---------------------------------------------------------------------------------- tally
@@ -781,6 +809,47 @@ def cut_problem_sentences(
                         "{position}: the number of candidates must be within the legal margin ({source}).",
                         position=name,
                         source=source_text(outcome.source, _),
+                    )
+                )
+    return lines
+
+
+def trust_mark(decision: TrustDecision) -> str:
+    return "✅" if decision is TrustDecision.PASSED else "▫️"
+
+
+def trust_problem_sentences(position: Position, outcome: TrustOutcome, _: Translate) -> list[str]:
+    """Why the formal list of a position cannot be published yet, in plain words."""
+    name = position_name(position, _)
+    lines = []
+    for problem in outcome.problems:
+        match problem:
+            case TrustProblem.TOO_FEW_FORMAL_CANDIDATES:
+                lines.append(
+                    _(
+                        "{position}: only {passed} passed the trust vote, but the election needs at least "
+                        "{needed} candidates ({source}). The township party committee decides what "
+                        "happens next.",
+                        position=name,
+                        passed=len(outcome.passed),
+                        needed=outcome.min_formal_candidates or 0,
+                        source=source_text(outcome.margin_source, _) if outcome.margin_source else "",
+                    )
+                )
+            case TrustProblem.BALLOTS_ABOVE_REGISTERED:
+                lines.append(
+                    _(
+                        "{position}: more ballots were counted than there are registered voters. "
+                        "Check the paper counts.",
+                        position=name,
+                    )
+                )
+            case TrustProblem.CANDIDATE_COUNTS_ABOVE_BALLOTS | TrustProblem.NEGATIVE_NUMBER:
+                lines.append(
+                    _(
+                        "{position}: a candidate has more marks than ballots were cast. "
+                        "Check the paper counts.",
+                        position=name,
                     )
                 )
     return lines

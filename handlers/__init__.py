@@ -20,6 +20,7 @@ from handlers import (
     start,
     tally,
     trust,
+    trust_tally,
 )
 
 
@@ -45,6 +46,7 @@ def build_root_router() -> Router:
                 recommend,
                 tally,
                 trust,
+                trust_tally,
                 fallback,
                 errors,
             )

@@ -14,6 +14,7 @@ class ElectionAction(StrEnum):
     SHOW = "show"
     TALLY = "tally"
     PUBLISH = "pub"
+    PUBLISH_FORMAL = "pubf"  # the formal list, from the trust vote (两票制)
 
 
 class ElectionCallback(CallbackData, prefix="el"):

@@ -3,9 +3,7 @@ and who passes the cut; then publishes the candidate list (公示) with its fing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -17,13 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import election_text as words
 from bot.config import Settings
 from bot.delivery.sender import OutboxSender
-from bot.files.publicity import PublicityLabels
-from bot.rules.policy import ElectionKind, Position, RecommendationRound
-from bot.services.candidate_lists import CandidateListText
+from bot.rules.policy import RecommendationRound
 from bot.services.elections import committee_election, list_elections
 from bot.services.identity import Me, RoleName
-from bot.services.notices import NoticeRefusal, Recipient
-from bot.services.outbox import MessagePayload
+from bot.services.notices import NoticeRefusal
 from bot.services.recommendations import (
     CandidatePublishOutcome,
     CandidatePublishRefusal,
@@ -34,10 +29,12 @@ from bot.services.recommendations import (
     tally_election,
 )
 from handlers.access import HasRole, not_allowed_text
+from handlers.candidate_text import candidate_list_text, candidate_notifier
 from handlers.election_callbacks import ElectionAction, ElectionCallback
 from handlers.elections import tr
 from handlers.notice_render import notice_renderer
 from handlers.notices import refusal_text
+from handlers.trust_tally import has_trust_vote, send_trust_tally
 from storage.models import Election, ElectionStatus
 
 # A message holds 4096 characters: the first lines of each position are enough to decide.
@@ -151,6 +148,8 @@ async def _send_tally(message: Message, session: AsyncSession, election: Electio
         ]
     ]
     await message.answer(tally_text(tally), reply_markup=_keyboard(rows))
+    if has_trust_vote(election, datetime.now(UTC)):
+        await send_trust_tally(message, session, election)
 
 
 async def tally_pressed(
@@ -166,75 +165,6 @@ async def tally_pressed(
 
 
 # ---------------------------------------------------------------------------------- publish
-
-
-def candidate_list_text(election: Election, village_name: str) -> CandidateListText:
-    """The list's words in the current (the committee member's) language, translated at once."""
-    preliminary = ElectionKind(election.kind).is_party
-    title = (_("Preliminary candidates: {title}") if preliminary else _("Candidate list: {title}")).format(
-        title=election.title
-    )
-    intro = _("The election committee of {village} publishes the candidates for “{title}”:").format(
-        village=village_name, title=election.title
-    )
-    per_position = _("{position}: {count}")
-    closing = _(
-        "The full list is in the PDF below (and as a spreadsheet). If something is wrong, press "
-        "“Raise an objection” or send /objection before the deadline."
-    )
-    genders = {"F": _("female"), "M": _("male")}
-    names = {p: words.position_name(p, tr) for p in Position}
-
-    def summary(counts: Sequence[tuple[Position, int]]) -> str:
-        lines = [intro, *(per_position.format(position=names[p], count=n) for p, n in counts)]
-        return "\n".join([*lines, "", closing])
-
-    labels = PublicityLabels(
-        published_on=_("Published: {date}"),
-        objection_deadline=_("Objections until: {date}"),
-        no_objection_window=_("No objection window for this list"),
-        page=_("Page {page} of {pages}"),
-        fingerprint=_("Fingerprint (SHA-256): {fingerprint}"),
-        columns={
-            "seq": _("No."),
-            "position": _("Position"),
-            "name": _("Name"),
-            "gender": _("Gender"),
-            "birth_year": _("Born"),
-            "group": _("Villagers' group"),
-        },
-        date_format=_("{year:04d}-{month:02d}-{day:02d}"),
-        place=_("{township} {village}"),
-        sheet=_("Candidates"),
-    )
-    return CandidateListText(
-        title=title,
-        summary=summary,
-        labels=labels,
-        gender=lambda g: genders.get(g or "", ""),
-        position=lambda p: names[p],
-    )
-
-
-def candidate_notifier(
-    i18n: I18n, *, village_name: str, title: str
-) -> Callable[[Recipient, Sequence[Position]], MessagePayload]:
-    """The private word to each person on the list, in their own language."""
-
-    def notify(recipient: Recipient, positions: Sequence[Position]) -> MessagePayload:
-        with i18n.context(), i18n.use_locale(recipient.locale):
-            text = _(
-                "You are on the candidate list of “{title}” for: {positions}. The election committee of "
-                "{village} has published it today. If something about you on the list is wrong, please "
-                "tell the committee."
-            ).format(
-                title=title,
-                positions=_(", ").join(words.position_name(p, tr) for p in positions),
-                village=village_name,
-            )
-        return MessagePayload(text=escape(text), parse_mode="HTML")
-
-    return notify
 
 
 def publish_refusal_lines(outcome: CandidatePublishOutcome, names: dict[int, str]) -> list[str]:

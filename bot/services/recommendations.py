@@ -26,7 +26,7 @@ from bot.files.publicity import (
     PublicityList,
 )
 from bot.files.roll import group_key
-from bot.files.tally import PaperTallyRow, clean_text
+from bot.files.tally import PaperTallyRow, TrustTallyRow, clean_text
 from bot.rules.policy import ElectionKind, Policy, Position, RecommendationRound, Source
 from bot.rules.recommendation import (
     CutDecision,
@@ -489,6 +489,11 @@ class PaperProblemReason(StrEnum):
     COUNTS_ABOVE_QUOTA = "counts_above_quota"  # more votes than participants x quota
     PARTICIPANTS_ABOVE_REGISTERED = "participants_above_registered"
     MEETING_OUTSIDE_WINDOW = "meeting_outside_window"
+    # The trust vote's sheet (bot.services.trust_votes.import_trust_paper):
+    NOT_A_CANDIDATE = "not_a_candidate"  # not on the published preliminary list
+    BALLOTS_DIFFER = "ballots_differ"  # one meeting, two numbers of ballots
+    MARKS_ABOVE_BALLOTS = "marks_above_ballots"  # trust + no trust + abstain above the ballots cast
+    MEETING_OUTSIDE_TRUST_WINDOW = "meeting_outside_trust_window"
 
 
 @dataclass(frozen=True)
@@ -545,7 +550,8 @@ def position_from_text(text: str, filled: Sequence[Position]) -> Position | None
     return next((p for p in options if p in filled), None)
 
 
-def _meeting_window_days(window: Window, zone: ZoneInfo) -> tuple[date, date]:
+def meeting_window_days(window: Window, zone: ZoneInfo) -> tuple[date, date]:
+    """The first and last local day of a window: the days a paper meeting may be held on."""
     last = (window.closes - timedelta(microseconds=1)).astimezone(zone).date()
     return window.opens.astimezone(zone).date(), last
 
@@ -598,7 +604,7 @@ async def _import_paper(
     rounds = rounds_of(policy.kind)
     groups = await elections_repo.groups(session, election.village_id)
     group_by_key = {group_key(g.name): g for g in groups}
-    names = {_split_name(row.name)[0] for row in rows}
+    names = {split_name(row.name)[0] for row in rows}
     people: dict[str, list[PersonLine]] = defaultdict(list)
     for line in await elections_repo.people_named(session, election.village_id, names):
         people[line.person.name].append(line)
@@ -620,14 +626,14 @@ async def _import_paper(
         elif round_ not in rounds:
             problems.append(PaperProblem(row.line, PaperProblemReason.ROUND_NOT_IN_THIS_KIND, round_.value))
         if window is not None:
-            first, last = _meeting_window_days(window, zone)
+            first, last = meeting_window_days(window, zone)
             if not first <= row.meeting_date <= last:
                 problems.append(
                     PaperProblem(
                         row.line, PaperProblemReason.MEETING_OUTSIDE_WINDOW, row.meeting_date.isoformat()
                     )
                 )
-        person = _person_for(row, people, problems)
+        person = person_for_row(row, people, problems)
         if person is not None and position is not None and round_ in rounds:
             assert round_ is not None
             refused = _candidate_refusal(policy, election, position, seats[position], round_, person, now)
@@ -690,7 +696,7 @@ async def _import_paper(
     )
 
 
-def _split_name(text: str) -> tuple[str, str | None]:
+def split_name(text: str) -> tuple[str, str | None]:
     """ "王伟（二组）" -> ("王伟", "二组"): the group tells apart people of the same name."""
     cleaned = clean_text(text)
     match = _NAME_WITH_GROUP.match(cleaned)
@@ -699,10 +705,11 @@ def _split_name(text: str) -> tuple[str, str | None]:
     return match.group(1), match.group(2)
 
 
-def _person_for(
-    row: PaperTallyRow, people: Mapping[str, list[PersonLine]], problems: list[PaperProblem]
+def person_for_row(
+    row: PaperTallyRow | TrustTallyRow, people: Mapping[str, list[PersonLine]], problems: list[PaperProblem]
 ) -> Person | None:
-    name, hint = _split_name(row.name)
+    """The person a count sheet's row names (a group in brackets tells apart people of one name)."""
+    name, hint = split_name(row.name)
     found = people.get(name, [])
     if hint is not None:
         found = [
@@ -846,6 +853,7 @@ class RosterLine:
     gender: str | None
     birth_year: int | None
     by_chat: frozenset[RecommendationRound]  # the rounds they already took part in by chat
+    trust_by_chat: bool = False  # cast their trust ballot (两票制) by chat
 
 
 @dataclass(frozen=True)
@@ -855,6 +863,7 @@ class Roster:
     group: VillagerGroup
     rounds: tuple[RecommendationRound, ...]
     lines: tuple[RosterLine, ...]
+    trust_vote: bool = False  # the election has a villagers' trust vote: the roster marks it too
 
     def took_part(self, round_: RecommendationRound) -> int:
         return sum(1 for line in self.lines if round_ in line.by_chat)
@@ -870,6 +879,11 @@ async def participation_roster(session: AsyncSession, election_id: int, group_id
     village = await session.get(Village, election.village_id)
     people = await elections_repo.roster(session, election.village_id, group_id)
     took_part = await elections_repo.participants_of_group(session, election_id, group_id)
+    kind = election_kind(election)
+    trust_vote = kind is ElectionKind.PARTY_TWO_BALLOTS
+    trusted = (
+        await elections_repo.trust_voters_of_group(session, election_id, group_id) if trust_vote else set()
+    )
     await session.commit()  # end the read (storage/db.py)
     assert village is not None
     lines = tuple(
@@ -879,10 +893,11 @@ async def participation_roster(session: AsyncSession, election_id: int, group_id
             p.gender,
             p.birth_year,
             frozenset(RecommendationRound(r) for r in took_part.get(p.id or 0, ())),
+            trust_by_chat=(p.id or 0) in trusted,
         )
         for p in people
     )
-    return Roster(election, village, group, rounds_of(election_kind(election)), lines)
+    return Roster(election, village, group, rounds_of(kind), lines, trust_vote=trust_vote)
 
 
 # ----------------------------------------------------------------------------------- tally
