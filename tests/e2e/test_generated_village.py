@@ -148,6 +148,36 @@ async def _recommend(
             positions = await _press(harness, user, done, "➕ Recommend someone else")
 
 
+async def _opened_election(
+    sessions: SessionFactory,
+    village: Village,
+    kind: ElectionKind,
+    title: str,
+    schedule: Schedule,
+    *,
+    created_at: datetime,
+) -> int:
+    """A party branch election (secretary 1, branch committee 2), created earlier and open now."""
+    async with sessions() as session:
+        created = await create_election(
+            session,
+            None,
+            village_id=village.id,
+            kind=kind,
+            title=title,
+            schedule=schedule,
+            seats={Position.SECRETARY: 1, Position.COMMITTEE_MEMBER: 2},
+            overrides={},
+            now=created_at,
+            zone=ZONE,
+        )
+    assert created.election is not None and created.election.id is not None, created
+    async with sessions() as session:
+        opened = await open_election(session, None, created.election.id, now=datetime.now(UTC))
+    assert opened.election is not None, opened
+    return created.election.id
+
+
 def _share(people: int, tenths: int) -> int:
     """`tenths` in ten of `people`, rounded up (whole numbers: no floating point)."""
     return -(-people * tenths // 10)
@@ -168,26 +198,14 @@ async def test_two_pushes_one_election_in_a_village_of_three_hundred(
     village = await _generated_village(sessions)
     today = datetime.now(ZONE).date()
     now = datetime.now(UTC)
-    async with sessions() as session:
-        created = await create_election(
-            session,
-            None,
-            village_id=village.id,
-            kind=ElectionKind.PARTY_TWO_PUSHES,
-            title="Qingshan branch election",
-            schedule=Schedule(
-                election_day=today + 40 * DAYS,
-                recommendation=Window(now - DAYS, now + 5 * DAYS),
-            ),
-            seats={Position.SECRETARY: 1, Position.COMMITTEE_MEMBER: 2},
-            overrides={},
-            now=now - 2 * DAYS,
-            zone=ZONE,
-        )
-    assert created.election is not None and created.election.id is not None, created
-    election_id = created.election.id
-    async with sessions() as session:
-        assert (await open_election(session, None, election_id, now=now)).election is not None
+    election_id = await _opened_election(
+        sessions,
+        village,
+        ElectionKind.PARTY_TWO_PUSHES,
+        "Qingshan branch election",
+        Schedule(election_day=today + 40 * DAYS, recommendation=Window(now - DAYS, now + 5 * DAYS)),
+        created_at=now - 2 * DAYS,
+    )
 
     full = [
         p for p in village.people if p.party_member and p.party_status != "probationary" and p.eligible_voter
@@ -305,25 +323,18 @@ async def test_two_ballots_trust_vote_by_chat_and_on_paper_then_the_formal_list(
     village = await _generated_village(sessions)
     today = datetime.now(ZONE).date()
     now = datetime.now(UTC)
-    async with sessions() as session:
-        created = await create_election(
-            session,
-            None,
-            village_id=village.id,
-            kind=ElectionKind.PARTY_TWO_BALLOTS,
-            title="Qingshan two-ballot election",
-            schedule=Schedule(
-                election_day=today + 30 * DAYS,
-                recommendation=Window(now - 3 * DAYS, now - 2 * DAYS),
-                trust_vote=Window(now - DAYS, now + 2 * DAYS),
-            ),
-            seats={Position.SECRETARY: 1, Position.COMMITTEE_MEMBER: 2},
-            overrides={},
-            now=now - 4 * DAYS,
-            zone=ZONE,
-        )
-    assert created.election is not None and created.election.id is not None, created
-    election_id = created.election.id
+    election_id = await _opened_election(
+        sessions,
+        village,
+        ElectionKind.PARTY_TWO_BALLOTS,
+        "Qingshan two-ballot election",
+        Schedule(
+            election_day=today + 30 * DAYS,
+            recommendation=Window(now - 3 * DAYS, now - 2 * DAYS),
+            trust_vote=Window(now - DAYS, now + 2 * DAYS),
+        ),
+        created_at=now - 4 * DAYS,
+    )
     full = [
         p for p in village.people if p.party_member and p.party_status != "probationary" and p.eligible_voter
     ]
@@ -332,7 +343,6 @@ async def test_two_ballots_trust_vote_by_chat_and_on_paper_then_the_formal_list(
         (Position.COMMITTEE_MEMBER, p) for p in (c, d, e, g)
     ]
     async with sessions() as session:
-        await open_election(session, None, election_id, now=now)
         for position, person in preliminary:
             session.add(
                 ElectionCandidate(
