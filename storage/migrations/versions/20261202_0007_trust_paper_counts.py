@@ -1,6 +1,6 @@
 """paper trust votes; both candidate lists of a two-ballot election
 
-Revision ID: 0011
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02 20:00:00
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import storage.types
 
-revision: str = '0011'
+revision: str = '0007'
 down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
