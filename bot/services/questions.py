@@ -114,8 +114,9 @@ class QuestionView:
         return QuestionStatus(self.question.status)
 
 
-# Each renders one recipient's copy in their locale (the second argument).
-QuestionRenderer = Callable[[QuestionView, str], MessagePayload]
+# Each renders one recipient's copy in their locale (the second argument): one message, or several
+# when question and answers together pass Telegram's length limit.
+QuestionRenderer = Callable[[QuestionView, str], Sequence[MessagePayload]]
 
 
 @dataclass(frozen=True)
@@ -188,19 +189,25 @@ async def _view(session: AsyncSession, question: CandidateQuestion) -> QuestionV
     return view
 
 
-def _message(
-    account: Account, payload: Callable[[str], MessagePayload], default_locale: str
-) -> OutgoingMessage:
-    assert account.id is not None and account.chat_id is not None
-    locale = resolve_locale(account.locale, account.telegram_language_code, default_locale)
-    # Owed to this person whatever happens to their binding meanwhile.
-    return OutgoingMessage(
-        account_id=account.id,
-        chat_id=account.chat_id,
-        payload=payload(locale),
-        locale=locale,
-        requires_binding=False,
-    )
+def _messages(
+    accounts: Sequence[Account], view: QuestionView, render: QuestionRenderer, default_locale: str
+) -> list[OutgoingMessage]:
+    out = []
+    for account in accounts:
+        assert account.id is not None and account.chat_id is not None
+        locale = resolve_locale(account.locale, account.telegram_language_code, default_locale)
+        # Owed to this person whatever happens to their binding meanwhile.
+        out += [
+            OutgoingMessage(
+                account_id=account.id,
+                chat_id=account.chat_id,
+                payload=payload,
+                locale=locale,
+                requires_binding=False,
+            )
+            for payload in render(view, locale)
+        ]
+    return out
 
 
 async def _tell_committee(
@@ -220,11 +227,7 @@ async def _tell_committee(
         title=title,
         village_id=view.question.village_id,
         created_by_account_id=me.account.id,
-        messages=[
-            _message(a, lambda locale: render(view, locale), default_locale)
-            for a in members
-            if a.id != me.account.id
-        ],
+        messages=_messages([a for a in members if a.id != me.account.id], view, render, default_locale),
         commit=False,
     )
 
@@ -459,7 +462,7 @@ async def _moderate(
         title=f"question {question_id} {decision.value}",
         village_id=question.village_id,
         created_by_account_id=me.account.id,
-        messages=[_message(a, lambda locale: render(view, locale), default_locale) for a in recipients],
+        messages=_messages(recipients, view, render, default_locale),
         commit=False,
     )
     await session.commit()
@@ -573,7 +576,7 @@ async def _answer(
 # --------------------------------------------------------------------------------- publishing
 
 
-PublishRenderer = Callable[[QuestionView, Recipient], MessagePayload]
+PublishRenderer = Callable[[QuestionView, Recipient], Sequence[MessagePayload]]
 
 
 async def publish_answers(
@@ -630,18 +633,19 @@ async def _publish(
     await session.refresh(question)
     view = await _view(session, question)
     members = await notices_repo.audience_members(session, question.village_id, Audience.ALL.value, None)
-    messages, missed = [], 0
+    messages: list[OutgoingMessage] = []
+    reached = missed = 0
     for m in members:
         if m.account_id is None or m.chat_id is None:
             missed += 1
             continue
+        reached += 1
         locale = resolve_locale(m.locale, m.telegram_language_code, default_locale)
         recipient = Recipient(m.account_id, m.chat_id, locale, m.name)
-        messages.append(
-            OutgoingMessage(
-                account_id=m.account_id, chat_id=m.chat_id, payload=render(view, recipient), locale=locale
-            )
-        )
+        messages += [
+            OutgoingMessage(account_id=m.account_id, chat_id=m.chat_id, payload=payload, locale=locale)
+            for payload in render(view, recipient)
+        ]
     broadcast = await enqueue_broadcast(
         session,
         kind=BroadcastKind.OTHER,
@@ -657,7 +661,7 @@ async def _publish(
         session, question_id, [QuestionStatus.PUBLISHED.value], {"broadcast_id": broadcast.id}
     )
     await session.commit()
-    return QuestionOutcome(view=view, reached=len(messages), missed=missed)
+    return QuestionOutcome(view=view, reached=reached, missed=missed)
 
 
 # ------------------------------------------------------------------------- the committee's view

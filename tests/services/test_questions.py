@@ -32,14 +32,13 @@ DURING = local(date(2026, 12, 12), 10)
 CANDIDATES = [("director", "王建国"), ("member", "王建军"), ("member", "钱党员")]
 
 
-def render(view: QuestionView, locale: str) -> MessagePayload:
+def render(view: QuestionView, locale: str) -> list[MessagePayload]:
     answers = " | ".join(f"{a.candidate_name}: {a.text}" for a in view.answers)
-    return MessagePayload(
-        text=f"[{locale}] no.{view.number} to {view.addressed or 'all'}: {view.question.text} {answers}"
-    )
+    text = f"[{locale}] no.{view.number} to {view.addressed or 'all'}: {view.question.text} {answers}"
+    return [MessagePayload(text=text)]
 
 
-def render_for_village(view: QuestionView, recipient: Recipient) -> MessagePayload:
+def render_for_village(view: QuestionView, recipient: Recipient) -> list[MessagePayload]:
     return render(view, recipient.locale)
 
 
@@ -109,9 +108,9 @@ async def moderate(
             now=now,
             zone=ZONE,
             render_for_candidate=render,
-            render_rejection=lambda view, locale: MessagePayload(
-                text=f"rejected no.{view.number}: {view.question.reject_reason}"
-            ),
+            render_rejection=lambda view, locale: [
+                MessagePayload(text=f"rejected no.{view.number}: {view.question.reject_reason}")
+            ],
             default_locale="zh_Hans",
         )
         assert not session.in_transaction()
