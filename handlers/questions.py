@@ -36,6 +36,7 @@ from bot.services.questions import (
     committee_questions,
     moderate_question,
     my_questions,
+    pending_question,
     publish_answers,
     question_to_answer,
 )
@@ -389,7 +390,13 @@ async def forward_pressed(
         await query.message.answer(text)
 
 
-async def reject_pressed(query: CallbackQuery, callback_data: QuestionCallback, state: FSMContext) -> None:
+async def reject_pressed(
+    query: CallbackQuery, callback_data: QuestionCallback, state: FSMContext, session: AsyncSession, me: Me
+) -> None:
+    outcome = await pending_question(session, me, callback_data.question_id)
+    if outcome.refusal is not None:
+        await query.answer(refusal_text(outcome), show_alert=True)
+        return
     await query.answer()
     await state.set_state(QuestionForm.reason)
     await state.update_data(question_id=callback_data.question_id)
@@ -449,6 +456,7 @@ async def publish_pressed(
         now=datetime.now(UTC),
         render=village_renderer(i18n),
         default_locale=settings.default_locale,
+        title=_("Question no. {number} and its answers").format(number=callback_data.question_id),
         progress_chat_id=query.message.chat.id if query.message else None,
         progress_locale=i18n.current_locale,
     )

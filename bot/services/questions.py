@@ -361,6 +361,22 @@ async def my_questions(session: AsyncSession, me: Me) -> list[QuestionView]:
 # -------------------------------------------------------------------------------- moderation
 
 
+async def pending_question(session: AsyncSession, me: Me, question_id: int) -> QuestionOutcome:
+    """The question, if it still waits for moderation by the sender's committee (before a reason is
+    asked for: nobody types a reason for a question someone else has already dealt with)."""
+    question = await questions_repo.get(session, question_id)
+    if question is None:
+        outcome = _refused(QuestionRefusal.NOT_FOUND)
+    elif not me.has_role(question.village_id, RoleName.COMMITTEE):
+        outcome = _refused(QuestionRefusal.NOT_ALLOWED)
+    elif question.status != QuestionStatus.PENDING:
+        outcome = _refused(QuestionRefusal.ALREADY_MODERATED)
+    else:
+        outcome = QuestionOutcome(view=await _view(session, question))
+    await session.commit()  # end the read (storage/db.py)
+    return outcome
+
+
 async def moderate_question(
     session: AsyncSession,
     me: Me,
@@ -587,12 +603,16 @@ async def publish_answers(
     now: datetime,
     render: PublishRenderer,
     default_locale: str,
+    title: str,
     progress_chat_id: int | None = None,
     progress_locale: str | None = None,
 ) -> QuestionOutcome:
-    """The election committee sends a question and its answers to every linked villager, once."""
+    """The election committee sends a question and its answers to every linked villager, once.
+
+    `title` names the broadcast in the progress message the committee member sees (their language).
+    """
     outcome = await _publish(
-        session, me, question_id, now, render, default_locale, progress_chat_id, progress_locale
+        session, me, question_id, now, render, default_locale, title, progress_chat_id, progress_locale
     )
     if outcome.refusal is not None:
         await session.rollback()
@@ -606,6 +626,7 @@ async def _publish(
     now: datetime,
     render: PublishRenderer,
     default_locale: str,
+    title: str,
     progress_chat_id: int | None,
     progress_locale: str | None,
 ) -> QuestionOutcome:
@@ -649,7 +670,7 @@ async def _publish(
     broadcast = await enqueue_broadcast(
         session,
         kind=BroadcastKind.OTHER,
-        title=f"questions and answers {question_id}",
+        title=title[:200],
         village_id=question.village_id,
         created_by_account_id=me.account.id,
         messages=messages,

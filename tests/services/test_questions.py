@@ -144,6 +144,7 @@ async def publish(sessions: SessionFactory, me: Me, question_id: int) -> Questio
             now=DURING,
             render=render_for_village,
             default_locale="zh_Hans",
+            title=f"第 {question_id} 号问题和回答",
         )
         assert not session.in_transaction()
     return outcome
