@@ -548,7 +548,6 @@ def build_router() -> Router:
     router.callback_query.register(candidate_chosen, AskCallback.filter(F.action == AskAction.CANDIDATE))
     router.callback_query.register(send_pressed, AskCallback.filter(F.action == AskAction.SEND))
     router.callback_query.register(cancel_pressed, AskCallback.filter(F.action == AskAction.CANCEL))
-    router.message.register(question_typed, StateFilter(AskForm.text), F.text)
 
     committee = HasRole(RoleName.COMMITTEE)
     router.message.register(committee_list, Command("questions"), committee)
@@ -564,6 +563,9 @@ def build_router() -> Router:
     )
     router.callback_query.register(answer_pressed, QuestionCallback.filter(F.action == QuestionAction.ANSWER))
     router.callback_query.register(refuse_press, QuestionCallback.filter())
-    router.message.register(reason_typed, StateFilter(QuestionForm.reason), F.text)
-    router.message.register(answer_typed, StateFilter(QuestionForm.answer), F.text)
+    # Typed text last, so that a command sent in the middle of a conversation stays a command.
+    typed = F.text & ~F.text.startswith("/")
+    router.message.register(question_typed, StateFilter(AskForm.text), typed)
+    router.message.register(reason_typed, StateFilter(QuestionForm.reason), typed)
+    router.message.register(answer_typed, StateFilter(QuestionForm.answer), typed)
     return router
