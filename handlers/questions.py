@@ -8,6 +8,7 @@ publish. The candidate never learns who asked.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from aiogram import F, Router
@@ -27,6 +28,7 @@ from bot.services.identity import Me, RoleName
 from bot.services.questions import (
     AskableElection,
     Moderation,
+    QuestionDraft,
     QuestionOutcome,
     QuestionRefusal,
     QuestionView,
@@ -133,6 +135,8 @@ def refusal_text(outcome: QuestionOutcome) -> str:
             return _("No candidate has answered this question yet: there is nothing to publish.")
         case QuestionRefusal.ALREADY_PUBLISHED:
             return _("The answers to this question have already been published.")
+        case QuestionRefusal.ALREADY_SENT:
+            return _("This question was already sent. Send /ask to see what became of it.")
         case None:
             return ""
 
@@ -259,7 +263,7 @@ async def question_typed(message: Message, state: FSMContext) -> None:
         return
     data = await state.get_data()
     await state.set_state(AskForm.confirm)
-    await state.update_data(text=text)
+    await state.update_data(text=text, draft_key=secrets.token_hex(16))
     rows = [
         [
             (_("✅ Send"), AskCallback(action=AskAction.SEND).pack()),
@@ -282,16 +286,19 @@ async def send_pressed(
     outbox: OutboxSender,
 ) -> None:
     data = await state.get_data()
-    if await state.get_state() != AskForm.confirm.state or "text" not in data:
+    if await state.get_state() != AskForm.confirm.state or "draft_key" not in data:
         await query.answer(_("This question was already sent or stopped. Send /ask to ask another."))
         return
-    person_id = int(data["person_id"])
+    draft = QuestionDraft(
+        election_id=int(data["election_id"]),
+        candidate_person_id=int(data["person_id"]) or None,
+        text=str(data["text"]),
+        draft_key=str(data["draft_key"]),
+    )
     outcome = await ask_question(
         session,
         me,
-        election_id=int(data["election_id"]),
-        candidate_person_id=person_id or None,
-        text=str(data["text"]),
+        draft,
         now=datetime.now(UTC),
         zone=settings.zone,
         render=committee_renderer(i18n, asker=me.person.name if me.person else "?"),

@@ -522,6 +522,8 @@ class CandidateQuestion(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     published_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", nullable=True)
+    # One per composed question: a second press of "Send" finds it instead of asking twice.
+    draft_key: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
 
 
 class CandidateAnswer(SQLModel, table=True):

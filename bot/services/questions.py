@@ -67,6 +67,7 @@ class QuestionRefusal(StrEnum):
     ALREADY_ANSWERED = "already_answered"
     NO_ANSWERS = "no_answers"  # nothing to publish yet
     ALREADY_PUBLISHED = "already_published"
+    ALREADY_SENT = "already_sent"  # the same composed question, sent a second time
 
 
 class Moderation(StrEnum):
@@ -266,24 +267,34 @@ async def askable_elections(
     return found
 
 
+@dataclass(frozen=True)
+class QuestionDraft:
+    election_id: int
+    candidate_person_id: int | None  # None: all candidates
+    text: str
+    # Unique per composed question, so a second press of "Send" cannot ask twice.
+    draft_key: str
+
+
 async def ask_question(
     session: AsyncSession,
     me: Me,
+    draft: QuestionDraft,
     *,
-    election_id: int,
-    candidate_person_id: int | None,
-    text: str,
     now: datetime,
     zone: ZoneInfo,
     render: QuestionRenderer,
     default_locale: str,
     limits: QuestionLimits = DEFAULT_LIMITS,
 ) -> QuestionOutcome:
-    """Record a registered voter's question (to one candidate, or to all when None) and tell the
-    village's election committee, who decide whether it goes to the candidates."""
-    outcome = await _ask(
-        session, me, election_id, candidate_person_id, text, now, zone, render, default_locale, limits
-    )
+    """Record a registered voter's question and tell the village's election committee, who decide
+    whether it goes to the candidates."""
+    try:
+        outcome = await _ask(session, me, draft, now, zone, render, default_locale, limits)
+    except IntegrityError:
+        # Two presses of "Send" raced past the draft-key check: the unique key stopped the second.
+        await session.rollback()
+        return _refused(QuestionRefusal.ALREADY_SENT)
     if outcome.refusal is not None:
         await session.rollback()
     return outcome
@@ -292,9 +303,7 @@ async def ask_question(
 async def _ask(
     session: AsyncSession,
     me: Me,
-    election_id: int,
-    candidate_person_id: int | None,
-    text: str,
+    draft: QuestionDraft,
     now: datetime,
     zone: ZoneInfo,
     render: QuestionRenderer,
@@ -307,6 +316,9 @@ async def _ask(
     person = await elections_repo.lock_person(session, me.person.id)
     if person is None or person.id is None or not _is_voter(person):
         return _refused(QuestionRefusal.NOT_A_VOTER)
+    if await questions_repo.by_draft_key(session, draft.draft_key) is not None:
+        return _refused(QuestionRefusal.ALREADY_SENT)
+    election_id, candidate_person_id, text = draft.election_id, draft.candidate_person_id, draft.text
     election = await elections_repo.get(session, election_id)
     if election is None or election.village_id != me.village.id or election.status != ElectionStatus.OPEN:
         return _refused(QuestionRefusal.UNKNOWN_ELECTION)
@@ -335,6 +347,7 @@ async def _ask(
         text=text.strip(),
         status=QuestionStatus.PENDING.value,
         created_at=now,
+        draft_key=draft.draft_key,
     )
     session.add(question)
     await session.flush()

@@ -17,6 +17,12 @@ async def get(session: AsyncSession, question_id: int) -> CandidateQuestion | No
     return await session.get(CandidateQuestion, question_id)
 
 
+async def by_draft_key(session: AsyncSession, draft_key: str) -> CandidateQuestion | None:
+    return (
+        await session.exec(select(CandidateQuestion).where(CandidateQuestion.draft_key == draft_key))
+    ).first()
+
+
 async def count_open(session: AsyncSession, election_id: int, person_id: int) -> int:
     """The asker's questions in this election still waiting for the committee or the candidates."""
     statement = select(func.count()).where(

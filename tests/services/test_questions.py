@@ -3,6 +3,7 @@ candidate, published once to the village; the asker is never named to a candidat
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 
 from sqlalchemy import update
@@ -72,15 +73,20 @@ async def ask(
     roll: Roll,
     text: str = "村里的路什么时候修？",
     now: datetime = DURING,
+    draft_key: str | None = None,
 ) -> QuestionOutcome:
     assert election.id is not None
+    draft = questions.QuestionDraft(
+        election_id=election.id,
+        candidate_person_id=roll.people[to].id if to else None,
+        text=text,
+        draft_key=draft_key or uuid.uuid4().hex,
+    )
     async with sessions() as session:
         outcome = await questions.ask_question(
             session,
             me,
-            election_id=election.id,
-            candidate_person_id=roll.people[to].id if to else None,
-            text=text,
+            draft,
             now=now,
             zone=ZONE,
             render=render,
@@ -351,3 +357,16 @@ async def test_no_list_no_questions(sessions: SessionFactory) -> None:
     async with sessions() as session:
         assert await questions.askable_elections(session, li, now=DURING, zone=ZONE) == []
         assert (await session.exec(select(CandidateQuestion))).all() == []
+
+
+async def test_a_second_press_of_send_asks_nothing_twice(sessions: SessionFactory) -> None:
+    roll = await village(sessions)
+    election = await election_with_candidates(sessions, roll)
+    li = await me_of(sessions, 201, roll.people["李秀英"])
+    first = await ask(sessions, li, election, "王建国", roll, draft_key="k" * 32)
+    again = await ask(sessions, li, election, "王建国", roll, draft_key="k" * 32)
+    assert first.refusal is None and again.refusal is QuestionRefusal.ALREADY_SENT
+    other = await ask(sessions, li, election, "王建国", roll, draft_key="m" * 32)
+    assert other.refusal is None
+    async with sessions() as session:
+        assert len((await session.exec(select(CandidateQuestion))).all()) == 2

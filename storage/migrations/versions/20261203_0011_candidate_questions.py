@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('published_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('published_by_account_id', sa.Integer(), nullable=True),
     sa.Column('broadcast_id', sa.Integer(), nullable=True),
+    sa.Column('draft_key', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['asker_account_id'], ['account.id'], ),
     sa.ForeignKeyConstraint(['asker_person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['broadcast_id'], ['broadcast.id'], ),
@@ -46,7 +47,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['moderated_by_account_id'], ['account.id'], ),
     sa.ForeignKeyConstraint(['published_by_account_id'], ['account.id'], ),
     sa.ForeignKeyConstraint(['village_id'], ['village.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('draft_key')
     )
     with op.batch_alter_table('candidate_question', schema=None) as batch_op:
         batch_op.create_index('ix_candidate_question_asker', ['asker_person_id', 'election_id', 'status'], unique=False)
