@@ -11,7 +11,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from bot.rules.policy import ElectionKind, Position
@@ -19,7 +19,7 @@ from bot.rules.schedule import Schedule, Window
 from bot.services.elections import create_election, open_election
 from sandbox.world import ChatEvent, SimUser
 from storage.db import SessionFactory
-from storage.models import CandidateAnswer, CandidateQuestion, Election, ElectionCandidate
+from storage.models import CandidateAnswer, CandidateQuestion, Election, ElectionCandidate, Role
 from tests.e2e.conftest import Harness
 from tests.factories import grant, make_village
 
@@ -237,3 +237,13 @@ async def test_a_rejected_question_and_no_list(harness: Harness, sessions: Sessi
     )
     assert "The reason: This is about a private dispute; please come to the office." in note.content
     assert note.content.endswith("Your question:\nWho will sell my land?")
+
+    # Someone no longer on the committee cannot act on an old button.
+    async with sessions() as session:
+        await session.exec(delete(Role).where(col(Role.phone) == MEMBER))
+        await session.commit()
+    refused = await _alert(harness, member, told, "➡️ Pass on to the candidates")
+    assert refused == "Sorry, this is only for the village's election committee."
+    async with sessions() as session:
+        question = (await session.exec(select(CandidateQuestion))).one()
+    assert question.status == "rejected" and question.reject_reason is not None
