@@ -185,6 +185,9 @@ async def start(
 
 
 async def _ask_candidate(message: Message, askable: AskableElection) -> None:
+    if askable.cap_reached is not None:
+        await message.answer(problem_text(askable.cap_reached))
+        return
     election_id = askable.election.id or 0
     rows = [
         [
@@ -234,6 +237,9 @@ async def candidate_chosen(
     chosen = next((e for e in elections if e.election.id == callback_data.election_id), None)
     if chosen is None:
         await query.answer(_("This election is not taking questions now."), show_alert=True)
+        return
+    if chosen.cap_reached is not None:
+        await query.answer(problem_text(chosen.cap_reached), show_alert=True)
         return
     if callback_data.person_id:
         person = next((c for c in chosen.candidates if c.person_id == callback_data.person_id), None)

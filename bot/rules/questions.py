@@ -21,6 +21,7 @@ __all__ = [
     "QuestionProblem",
     "QuestionRefusalReason",
     "check_answer",
+    "check_cap",
     "check_question",
     "check_text",
     "question_window",
@@ -80,6 +81,14 @@ def check_text(text: str, limits: QuestionLimits = DEFAULT_LIMITS) -> QuestionPr
     return None
 
 
+def check_cap(open_questions: int, limits: QuestionLimits = DEFAULT_LIMITS) -> QuestionProblem | None:
+    """At most `max_open_per_person` questions waiting (pending or forwarded) per person and election."""
+    cap = limits.max_open_per_person
+    if open_questions >= cap.value:
+        return QuestionProblem(QuestionRefusalReason.TOO_MANY_OPEN, cap.source, cap.value)
+    return None
+
+
 def check_question(
     policy: Policy,
     text: str,
@@ -102,10 +111,7 @@ def check_question(
         return window
     if (problem := check_text(text, limits)) is not None:
         return problem
-    cap = limits.max_open_per_person
-    if open_questions >= cap.value:
-        return QuestionProblem(QuestionRefusalReason.TOO_MANY_OPEN, cap.source, cap.value)
-    return None
+    return check_cap(open_questions, limits)
 
 
 def check_answer(

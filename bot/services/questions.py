@@ -27,6 +27,7 @@ from bot.rules.questions import (
     QuestionLimits,
     QuestionProblem,
     check_answer,
+    check_cap,
     check_question,
     check_text,
     question_window,
@@ -88,6 +89,8 @@ class CandidateChoice:
 class AskableElection:
     election: Election
     candidates: tuple[CandidateChoice, ...]
+    # Set when the person already has as many questions waiting as allowed: say so before they type.
+    cap_reached: QuestionProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,7 @@ def _today(now: datetime, zone: ZoneInfo) -> date:
 
 
 async def askable_elections(
-    session: AsyncSession, me: Me, *, now: datetime, zone: ZoneInfo
+    session: AsyncSession, me: Me, *, now: datetime, zone: ZoneInfo, limits: QuestionLimits = DEFAULT_LIMITS
 ) -> list[AskableElection]:
     """The open elections of the villager's village that take questions today, with their candidates
     (the asker left out: nobody asks themselves)."""
@@ -262,7 +265,14 @@ async def askable_elections(
         )
         if problem is None:
             mine = me.person.id if me.person else None
-            found.append(AskableElection(election, tuple(c for c in candidates if c.person_id != mine)))
+            waiting = await questions_repo.count_open(session, election.id, mine) if mine else 0
+            found.append(
+                AskableElection(
+                    election,
+                    tuple(c for c in candidates if c.person_id != mine),
+                    check_cap(waiting, limits),
+                )
+            )
     await session.commit()  # end the read (storage/db.py)
     return found
 

@@ -12,6 +12,7 @@ from bot.rules.questions import (
     QuestionLimits,
     QuestionRefusalReason,
     check_answer,
+    check_cap,
     check_question,
     check_text,
     question_window,
@@ -75,6 +76,8 @@ def test_the_cap_of_open_questions(open_questions: int, reason: QuestionRefusalR
         open_questions=open_questions,
     )
     assert (problem.reason if problem else None) is reason
+    alone = check_cap(open_questions)
+    assert (alone.reason if alone else None) is reason
     if problem is not None:
         assert problem.limit == 3
 

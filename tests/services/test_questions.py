@@ -180,6 +180,7 @@ async def test_asked_forwarded_answered_published(sessions: SessionFactory) -> N
     assert [(e.election.id, [c.name for c in e.candidates]) for e in askable] == [
         (election.id, ["王建国", "王建军", "钱党员"])
     ]
+    assert askable[0].cap_reached is None
     async with sessions() as session:
         own = await questions.askable_elections(session, guo, now=DURING, zone=ZONE)
     assert [c.name for c in own[0].candidates] == ["王建军", "钱党员"]  # nobody asks themselves
@@ -334,6 +335,10 @@ async def test_who_may_ask_when_and_how_much(sessions: SessionFactory) -> None:
     capped = await ask(sessions, li, election, None, roll, text="第4个问题")
     assert reason(capped) is QuestionRefusalReason.TOO_MANY_OPEN
     assert capped.problem is not None and capped.problem.limit == 3
+    async with sessions() as session:
+        (full,) = await questions.askable_elections(session, li, now=DURING, zone=ZONE)
+    # Said before the villager types a fourth question, not after.
+    assert full.cap_reached is not None and full.cap_reached.reason is QuestionRefusalReason.TOO_MANY_OPEN
     assert (await moderate(sessions, committee, numbers[0], Moderation.REJECT, "请当面问")).refusal is None
     assert (await ask(sessions, li, election, None, roll, text="第4个问题")).refusal is None
     # Forwarding is refused once election day has come.
