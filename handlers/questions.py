@@ -553,6 +553,10 @@ async def answer_typed(
     )
 
 
+async def not_text(message: Message) -> None:
+    await message.answer(_("Please write it as a text message. Send /cancel to stop."))
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == "private")
@@ -581,4 +585,7 @@ def build_router() -> Router:
     router.message.register(question_typed, StateFilter(AskForm.text), typed)
     router.message.register(reason_typed, StateFilter(QuestionForm.reason), typed)
     router.message.register(answer_typed, StateFilter(QuestionForm.answer), typed)
+    router.message.register(
+        not_text, StateFilter(AskForm.text, QuestionForm.reason, QuestionForm.answer), ~F.text
+    )
     return router

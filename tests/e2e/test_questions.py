@@ -130,6 +130,9 @@ async def test_asked_passed_on_answered_and_published(harness: Harness, sessions
     asked = await _press(harness, li, whom, "王建国 (Director)")
     assert asked.content.startswith("Write your question to 王建国 in one message (at most 1000 characters).")
     assert "the candidates are not told who asked" in asked.content
+    await harness.emu.user_sends_photo(li, b"not really a photo")
+    photo = await harness.emu.wait_for(li)
+    assert photo.content == "Please write it as a text message. Send /cancel to stop."
     too_long = await harness.say(li, "x" * 1001)
     assert too_long.content == "That is too long (at most 1000 characters). Please shorten it."
     preview = await harness.say(li, QUESTION)
