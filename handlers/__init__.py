@@ -15,6 +15,7 @@ from handlers import (
     notices,
     objections,
     publicity,
+    questions,
     recommend,
     roll,
     start,
@@ -47,6 +48,7 @@ def build_root_router() -> Router:
                 tally,
                 trust,
                 trust_tally,
+                questions,
                 fallback,
                 errors,
             )

@@ -475,3 +475,68 @@ class TrustVoter(SQLModel, table=True):
 
     election_id: int = Field(foreign_key="election.id", primary_key=True)
     person_id: int = Field(foreign_key="person.id", primary_key=True)
+
+
+# ------------------------------------------------------------------ candidate Q&A (issue 5: /ask)
+
+
+class QuestionStatus(StrEnum):
+    """Where a villager's question to the candidates stands."""
+
+    PENDING = "pending"  # waiting for the election committee
+    REJECTED = "rejected"  # the committee refused it, with a reason the asker is told
+    FORWARDED = "forwarded"  # sent to the addressed candidates, no answer yet
+    ANSWERED = "answered"  # at least one addressed candidate answered
+    PUBLISHED = "published"  # question and answers sent to the whole village
+
+
+class CandidateQuestion(SQLModel, table=True):
+    """A villager's question to one candidate, or to all candidates, of an election.
+
+    The asker is kept for the committee (to tell them what became of it); a candidate is never shown
+    who asked.
+    """
+
+    __tablename__ = "candidate_question"
+    __table_args__ = (
+        # The per-person cap of open questions, and "my questions".
+        Index("ix_candidate_question_asker", "asker_person_id", "election_id", "status"),
+        # The committee's lists and counts.
+        Index("ix_candidate_question_village_status", "village_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False)
+    village_id: int = Field(foreign_key="village.id", nullable=False)
+    asker_person_id: int = Field(foreign_key="person.id", nullable=False)
+    asker_account_id: int = Field(foreign_key="account.id", nullable=False)
+    # None: the question is for every candidate on the published list.
+    candidate_person_id: int | None = Field(default=None, foreign_key="person.id", nullable=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=QuestionStatus.PENDING, sa_column=Column(String(16), nullable=False))
+    reject_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    moderated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    moderated_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    published_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", nullable=True)
+    # One per composed question: a second press of "Send" finds it instead of asking twice.
+    draft_key: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+
+
+class CandidateAnswer(SQLModel, table=True):
+    """One candidate's answer to a question (one answer per candidate and question)."""
+
+    __tablename__ = "candidate_answer"
+    __table_args__ = (
+        UniqueConstraint("question_id", "candidate_person_id", name="uq_candidate_answer_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="candidate_question.id", nullable=False)
+    candidate_person_id: int = Field(foreign_key="person.id", nullable=False)
+    account_id: int = Field(foreign_key="account.id", nullable=False)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
