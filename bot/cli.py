@@ -10,6 +10,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot.cli_audit import register as register_audit_commands
 from bot.cli_elections import register as register_election_commands
 from bot.cli_notices import register as register_notice_commands
 from bot.cli_roll import register as register_roll_commands
@@ -25,6 +26,7 @@ register_roll_commands(app)
 register_notice_commands(app)
 register_election_commands(app)
 register_sandbox_command(app)
+register_audit_commands(app)
 
 
 def _settings() -> Settings:

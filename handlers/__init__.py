@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    audit,
     cancel,
     elections,
     errors,
@@ -47,6 +48,7 @@ def build_root_router() -> Router:
                 tally,
                 trust,
                 trust_tally,
+                audit,
                 fallback,
                 errors,
             )

@@ -75,3 +75,10 @@ class ObjectCallback(CallbackData, prefix="ob"):
 
 class AnswerObjectionCallback(CallbackData, prefix="ans"):
     objection_id: int
+
+
+class AuditPageCallback(CallbackData, prefix="au"):
+    """A page of a village's audit log (0 is the newest)."""
+
+    village_id: int
+    page: int

@@ -31,6 +31,7 @@ COMMITTEE_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("notice", __("Write a notice to villagers")),
     ("publish_roll", __("Publish the voter roll (public list with PDF)")),
     ("objections", __("Objections raised, open and answered")),
+    ("audit", __("The log of the committee's actions (hash-chained)")),
 )
 
 # setMyCommands takes a two-letter ISO 639-1 code, so Traditional Chinese shares the "zh" menu;
