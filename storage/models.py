@@ -531,7 +531,6 @@ class ResultEntry(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # Objections until the end of this day (village time); final afterwards.
     objections_until: date | None = Field(default=None, nullable=True)
-    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", nullable=True)
     superseded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 

@@ -61,7 +61,9 @@ async def test_verify_a_clean_log_then_a_tampered_one(cunmin: Cunmin, sessions: 
 
     async with sessions() as session:
         await session.exec(
-            update(AuditEntry).where(col(AuditEntry.seq) == 2).values(details=json.dumps({"phone": "+8613999999999"}))
+            update(AuditEntry)
+            .where(col(AuditEntry.seq) == 2)
+            .values(details=json.dumps({"phone": "+8613999999999"}))
         )
         await session.commit()
     result = await cunmin("audit", "verify", "--village", "东山村")

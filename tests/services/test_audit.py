@@ -21,7 +21,9 @@ NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 async def entries(sessions: SessionFactory, village_id: int) -> list[AuditEntry]:
     async with sessions() as session:
-        statement = select(AuditEntry).where(AuditEntry.village_id == village_id).order_by(col(AuditEntry.seq))
+        statement = (
+            select(AuditEntry).where(AuditEntry.village_id == village_id).order_by(col(AuditEntry.seq))
+        )
         return list((await session.exec(statement)).all())
 
 
@@ -143,7 +145,9 @@ async def test_only_supervisors_observers_and_the_committee_page_through_it(sess
         session.add(account)
         await session.commit()
     stranger = Me(account=account)
-    supervisor = Me(account=account, roles={vid: frozenset({RoleName.SUPERVISOR})}, role_villages={vid: roll.village})
+    supervisor = Me(
+        account=account, roles={vid: frozenset({RoleName.SUPERVISOR})}, role_villages={vid: roll.village}
+    )
     async with sessions() as session:
         assert (await audit_page(session, stranger, vid, 0)).refusal is not None
     async with sessions() as session:
