@@ -17,6 +17,7 @@ from handlers import (
     objections,
     publicity,
     recommend,
+    results,
     roll,
     start,
     tally,
@@ -49,6 +50,7 @@ def build_root_router() -> Router:
                 trust,
                 trust_tally,
                 audit,
+                results,
                 fallback,
                 errors,
             )

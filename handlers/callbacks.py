@@ -82,3 +82,14 @@ class AuditPageCallback(CallbackData, prefix="au"):
 
     village_id: int
     page: int
+
+
+class ResultsAction(StrEnum):
+    START = "start"  # enter a count for an election
+    CONFIRM = "confirm"  # a second member confirms an entry
+    PUBLISH = "publish"
+
+
+class ResultsCallback(CallbackData, prefix="rs"):
+    action: ResultsAction
+    id: int  # the election (START) or the entry

@@ -17,6 +17,7 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("objection", __("Object to a public list")),
     ("recommend", __("Recommend candidates")),
     ("trust", __("Trust vote (two-ballot system)")),
+    ("results", __("Election results of my village")),
     ("language", __("Change the language")),
     ("cancel", __("Stop what you are doing")),
     ("forget", __("Unlink this Telegram account from the roll")),
@@ -31,6 +32,7 @@ COMMITTEE_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("notice", __("Write a notice to villagers")),
     ("publish_roll", __("Publish the voter roll (public list with PDF)")),
     ("objections", __("Objections raised, open and answered")),
+    ("count", __("Enter, confirm and publish the election results")),
     ("audit", __("The log of the committee's actions (hash-chained)")),
 )
 

@@ -609,8 +609,7 @@ async def publish_results(
         superseded=tuple(e.fingerprint for e in in_force),
     )
     document = words(announcement)
-    stem = f"results-{election.id}-{entry.round}-v{entry.version}-{entry.fingerprint[:8]}"
-    chart_path, pdf_path = out_dir / f"{stem}.png", out_dir / f"{stem}.pdf"
+    chart_path, pdf_path = results_files(out_dir, entry)
     try:
         await asyncio.to_thread(_write_files, document, chart_path, pdf_path)
     except CjkFontMissing:
@@ -720,18 +719,78 @@ async def latest_results(session: AsyncSession, me: Me, *, today: date) -> Lates
 
 
 @dataclass(frozen=True)
-class OpenEntry:
-    entry: ResultEntry
-    election: Election
+class CountOverview:
+    waiting: list[Evaluation]  # counts not published yet (to confirm, or to publish), newest first
+    elections: list[Election]  # elections a new count can be entered for
 
 
-async def open_entries(session: AsyncSession, me: Me) -> list[OpenEntry]:
-    """Counts waiting to be confirmed or published, in the villages where the member is on the committee."""
+async def count_overview(session: AsyncSession, me: Me) -> CountOverview:
+    """What /count shows a committee member: counts waiting for them, and elections to count."""
     villages = [v.id for v in me.villages_with(RoleName.COMMITTEE) if v.id is not None]
-    found = await results_repo.open_entries(session, villages)
-    await session.commit()
-    return [OpenEntry(e, el) for e, el in found]
+    waiting = [
+        await _evaluate(session, entry) for entry, _e in await results_repo.open_entries(session, villages)
+    ]
+    return CountOverview(waiting=waiting, elections=await countable_elections(session, me))
 
 
 def share(votes: int, base: int) -> Fraction:
     return Fraction(votes, base) if base > 0 else Fraction(0)
+
+
+def results_files(out_dir: Path, entry: ResultEntry) -> tuple[Path, Path]:
+    """Where the chart (PNG) and the PDF of a published entry are written."""
+    stem = f"results-{entry.election_id}-{entry.round}-v{entry.version}-{entry.fingerprint[:8]}"
+    return out_dir / f"{stem}.png", out_dir / f"{stem}.pdf"
+
+
+@dataclass(frozen=True)
+class CountForm:
+    """What the committee member is asked for, position by position, in the chat wizard."""
+
+    election: Election
+    party: bool  # ask for the members present (PR)
+    positions: tuple[tuple[Position, int, tuple[str, ...]], ...]  # position, seats, formal candidates
+
+
+async def countable_elections(session: AsyncSession, me: Me) -> list[Election]:
+    """Elections with a published formal list, in villages where the member is on the committee."""
+    villages = [v.id for v in me.villages_with(RoleName.COMMITTEE) if v.id is not None]
+    found = []
+    for election in await elections_repo.of_villages(session, villages, statuses=["open", "closed"]):
+        if election.id is not None and await elections_repo.candidates(
+            session, election.id, CutStage.FORMAL.value
+        ):
+            found.append(election)
+    await session.commit()  # end the read (storage/db.py)
+    return found
+
+
+async def count_form(session: AsyncSession, me: Me, election_id: int) -> CountForm | ResultsRefusal:
+    election = await elections_repo.get(session, election_id)
+    if election is None or election.id is None:
+        await session.commit()
+        return ResultsRefusal.UNKNOWN_ELECTION
+    if not me.has_role(election.village_id, RoleName.COMMITTEE):
+        await session.commit()
+        return ResultsRefusal.NOT_ALLOWED
+    policy = policy_of(election)
+    listed = await _formal_candidates(session, election.id)
+    seats = {Position(p.position): p.seats for p in await elections_repo.positions(session, election.id)}
+    await session.commit()  # end the read (storage/db.py)
+    if not listed:
+        return ResultsRefusal.NO_CANDIDATES
+    ordered = sorted(seats, key=lambda p: _position_order(policy, p))
+    return CountForm(
+        election=election,
+        party=policy.turnout_measure.value is Denominator.MEMBERS_PRESENT,
+        positions=tuple((p, seats[p], tuple(listed.get(p, {}))) for p in ordered),
+    )
+
+
+async def entry_for_committee(session: AsyncSession, me: Me, entry_id: int) -> ResultEntry | None:
+    entry = await results_repo.get(session, entry_id)
+    election = await elections_repo.get(session, entry.election_id) if entry else None
+    await session.commit()
+    if entry is None or election is None or not me.has_role(election.village_id, RoleName.COMMITTEE):
+        return None
+    return entry
