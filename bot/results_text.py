@@ -313,7 +313,7 @@ def results_document(announcement: Announcement, _: Translate) -> ResultsDocumen
         fingerprint_label=fingerprint_label(_),
         chart_title=title_text(announcement, _),
         votes_label=_("Votes"),
-        needed_label=_("needed: {{needed}}"),
+        needed_label=_("needed: {needed}"),
         published_on=announcement.published_on,
     )
 

@@ -103,17 +103,11 @@ def render_results_chart(document: ResultsDocument, *, fonts: Sequence[CjkFont] 
                     va="center",
                     fontproperties=small,
                 )
+            heading = section.heading
             if section.needed is not None:
                 axis.axvline(section.needed, color="#c62828", linestyle="--", linewidth=1.2)
-                axis.text(
-                    section.needed,
-                    len(rows) - 0.35,
-                    " " + document.needed_label.format(needed=section.needed),
-                    color="#c62828",
-                    fontproperties=small,
-                    va="bottom",
-                )
-            axis.set_title(section.heading, fontproperties=prop, loc="left")
+                heading += "   ┊ " + document.needed_label.format(needed=section.needed)
+            axis.set_title(heading, fontproperties=prop, loc="left")
             axis.spines[["top", "right"]].set_visible(False)
             axis.tick_params(axis="x", labelsize=11)
         axes[-1, 0].set_xlabel(document.votes_label, fontproperties=small)

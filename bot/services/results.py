@@ -54,6 +54,7 @@ from bot.services.notices import (
     publish_notice,
 )
 from bot.services.outbox import MessagePayload
+from bot.services.recommendations import position_from_text
 from storage.models import (
     Election,
     Notice,
@@ -312,6 +313,47 @@ async def _enter(
     )
     await session.commit()
     return ResultsOutcome(entry=entry, superseded=tuple(superseded))
+
+
+@dataclass(frozen=True)
+class SheetCount:
+    """A position's count as a spreadsheet gives it: the position as written."""
+
+    position: str
+    issued: int
+    returned: int
+    valid: int
+    invalid: int
+    votes: Sequence[VoteLine]
+
+
+async def import_results(
+    session: AsyncSession,
+    election_id: int,
+    counts: Sequence[SheetCount],
+    *,
+    present: int | None,
+    round_: ElectionRound = ElectionRound.FIRST,
+    now: datetime,
+) -> ResultsOutcome | str:
+    """`enter_results` from the shell; the position text that names no position of the election if any."""
+    election = await elections_repo.get(session, election_id)
+    if election is None or election.id is None:
+        await session.commit()
+        return ResultsOutcome(refusal=ResultsRefusal.UNKNOWN_ELECTION)
+    filled = [Position(p.position) for p in await elections_repo.positions(session, election.id)]
+    resolved: list[PositionCount] = []
+    for count in counts:
+        position = position_from_text(count.position, filled)
+        if position is None:
+            await session.commit()
+            return count.position
+        resolved.append(
+            PositionCount(position, count.issued, count.returned, count.valid, count.invalid, count.votes)
+        )
+    return await enter_results(
+        session, None, election_id, TallyInput(positions=resolved, round=round_, present=present), now=now
+    )
 
 
 def election_is_party(policy: Policy) -> bool:
