@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
@@ -29,7 +30,13 @@ async def last_version(session: AsyncSession, election_id: int, round_: str) -> 
 
 
 async def supersede(
-    session: AsyncSession, election_id: int, round_: str, statuses: Sequence[str], *, keep: int | None, now: object
+    session: AsyncSession,
+    election_id: int,
+    round_: str,
+    statuses: Sequence[str],
+    *,
+    keep: int | None,
+    now: datetime,
 ) -> list[int]:
     """Mark the round's entries in `statuses` (but `keep`) superseded; their ids."""
     conditions = [
@@ -95,7 +102,9 @@ async def latest_published(session: AsyncSession, village_id: int) -> tuple[Resu
     return (found[0], found[1]) if found else None
 
 
-async def open_entries(session: AsyncSession, village_ids: Sequence[int]) -> list[tuple[ResultEntry, Election]]:
+async def open_entries(
+    session: AsyncSession, village_ids: Sequence[int]
+) -> list[tuple[ResultEntry, Election]]:
     """Entries not published yet (draft or confirmed) of these villages, newest first."""
     if not village_ids:
         return []
