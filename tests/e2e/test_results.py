@@ -103,7 +103,9 @@ async def test_two_members_count_one_publishes_a_villager_checks(
     await harness.emu.user_presses(first, menu, text=_label(menu, "start"))
     asked = await harness.emu.wait_for(first)
     assert "王伟" in asked.content and "李娜" in asked.content
-    assert "王伟" in (await harness.say(first, "18 16 15 1")).content  # the votes are asked next
+    assert "请发四个整数" in (await harness.say(first, "十八 十六")).content  # asked again, nothing lost
+    assert "王伟" in (await harness.say(first, "１８，16，15，1")).content  # full-width digits are fine
+    assert "一行写一个名字" in (await harness.say(first, "王伟十一票")).content
     asked = await harness.say(first, "王伟 11\n李娜 4")
     assert "张强" in asked.content and "陈明" in asked.content  # now the members
     await harness.say(first, "18 16 16 0")
