@@ -172,6 +172,11 @@ async def test_two_members_count_one_publishes_a_villager_checks(
     )
     assert "elected" in english.content
 
+    # Provisional results take objections, through the button under the PDF.
+    await harness.emu.user_presses(villager, pdf, text="✋ 提出异议")
+    assert "请在一条消息里写清楚" in (await harness.emu.wait_for(villager)).content
+    await harness.say(villager, "/cancel")
+
     # /results shows the latest results to anyone bound in the village.
     again = await harness.say(villager, "/results")
     assert "王伟" in again.content and grouped in again.content
