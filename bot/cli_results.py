@@ -89,6 +89,8 @@ def refusal_sentences(outcome: results_service.ResultsOutcome, _: Translate) -> 
             ]
         case results_service.ResultsRefusal.DUPLICATE_NAME:
             return [_("{position}: {names} is written twice.", position=where, names=names)]
+        case results_service.ResultsRefusal.NO_SECOND_ROUND:
+            return [_("No published first round left a seat open: there is no second round to count.")]
         case results_service.ResultsRefusal.PRESENT_REQUIRED:
             return [_("A party election needs --present: the members present.")]
         case results_service.ResultsRefusal.TALLY_INCONSISTENT:

@@ -133,6 +133,8 @@ def refusal_lines(outcome: ResultsOutcome | ResultsRefusal) -> list[str]:
             ]
         case ResultsRefusal.NO_RESULTS:
             return [_("No results have been published in your village yet.")]
+        case ResultsRefusal.NO_SECOND_ROUND:
+            return [_("No published first round left a seat open: there is no second round to count.")]
         case None:
             return []
 

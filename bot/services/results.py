@@ -121,6 +121,7 @@ class ResultsRefusal(StrEnum):
     EMPTY_AUDIENCE = "empty_audience"
     NOT_BOUND = "not_bound"
     NO_RESULTS = "no_results"
+    NO_SECOND_ROUND = "no_second_round"  # no published first round left a seat open
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,11 @@ async def _enter(
     listed = await _formal_candidates(session, election.id)
     if not listed:
         return ResultsOutcome(refusal=ResultsRefusal.NO_CANDIDATES)
+    if tally.round is ElectionRound.SECOND:
+        # 另行选举 fills only the seats the published first round left open (OL 15 ¶2).
+        seats = await _seats_left_open(session, election)
+        if not seats:
+            return ResultsOutcome(refusal=ResultsRefusal.NO_SECOND_ROUND)
     if not tally.positions:
         return ResultsOutcome(refusal=ResultsRefusal.NO_POSITIONS)
     seen: set[Position] = set()
@@ -525,12 +531,32 @@ async def _evaluate(session: AsyncSession, entry: ResultEntry) -> Evaluation:
     return Evaluation(election, village, entry, tuple(results), women_check)
 
 
-async def _elected_in_first_round(session: AsyncSession, election: Election) -> set[int]:
+async def _published_first_round(session: AsyncSession, election: Election) -> ResultEntry | None:
     for entry in reversed(await results_repo.entries_of(session, election.id or 0)):
         if entry.round == ElectionRound.FIRST.value and entry.status == ResultEntryStatus.PUBLISHED:
-            evaluation = await _evaluate(session, entry)
-            return {c for p in evaluation.positions for c in p.outcome.elected if c > 0}
-    return set()
+            return entry
+    return None
+
+
+async def _seats_left_open(session: AsyncSession, election: Election) -> dict[Position, int]:
+    first = await _published_first_round(session, election)
+    if first is None:
+        return {}
+    evaluation = await _evaluate(session, first)
+    return {
+        p.position: decided.unfilled
+        for p in evaluation.positions
+        for decided in p.outcome.positions
+        if decided.unfilled > 0
+    }
+
+
+async def _elected_in_first_round(session: AsyncSession, election: Election) -> set[int]:
+    first = await _published_first_round(session, election)
+    if first is None:
+        return set()
+    evaluation = await _evaluate(session, first)
+    return {c for p in evaluation.positions for c in p.outcome.elected if c > 0}
 
 
 async def evaluate_results(

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
+from sqlmodel import col, delete, select, update
 
 from bot.cli_text import translator
 from bot.results_text import announcement_text, results_document
 from bot.rules.policy import Position
-from bot.rules.results import ResultStatus, TallyProblemReason, VoteDecision
+from bot.rules.results import ElectionRound, ResultStatus, TallyProblemReason, VoteDecision
 from bot.services.audit import verify_audit
 from bot.services.identity import Me, RoleName
 from bot.services.notices import Recipient
@@ -35,7 +35,18 @@ from bot.services.results import (
     publish_results,
 )
 from storage.db import SessionFactory
-from storage.models import Account, AuditEntry, Binding, Delivery, Notice, ResultEntry
+from storage.models import (
+    Account,
+    AuditEntry,
+    Binding,
+    Delivery,
+    Election,
+    ElectionCandidate,
+    ElectionPosition,
+    Notice,
+    Person,
+    ResultEntry,
+)
 from tests.results_setup import ResultsElection, expected_document, good_tally, results_election
 
 NOW = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
@@ -291,3 +302,109 @@ async def test_a_vote_with_too_few_ballots_is_void(sessions: SessionFactory) -> 
     )
     text = announcement_text(announcement, translator("en"))
     assert "Void: only 10 of 20 took part" in text and "art. 15, para. 2" in text
+
+
+async def test_a_seat_left_open_goes_to_a_second_round_with_its_own_rule(
+    sessions: SessionFactory, tmp_path: Path
+) -> None:
+    setup = await results_election(sessions)
+    await bind_villagers(sessions, setup, ["村民00"])
+    first, second = await member(sessions, setup, 1), await member(sessions, setup, 2)
+    tally = good_tally()
+    # Only 张强 has more than half: one member's seat stays open (OL 15 ¶2).
+    members = replace(
+        tally.positions[1], votes=[VoteLine("张强", 12), VoteLine("刘芳", 8), VoteLine("陈明", 7)]
+    )
+    v1 = (await enter(sessions, first, setup, replace(tally, positions=[tally.positions[0], members]))).entry
+    assert v1 is not None and v1.id is not None
+    async with sessions() as session:
+        await confirm_results(session, second, v1.id, now=NOW)
+    early = TallyInput(round=ElectionRound.SECOND, positions=[tally.positions[1]])
+    assert (await enter(sessions, first, setup, early)).refusal is ResultsRefusal.NO_SECOND_ROUND
+    published = await publish(sessions, first, v1.id, tmp_path)
+    assert published.announcement is not None
+    [_director, member_result] = published.announcement.evaluation.positions
+    decided = member_result.outcome.positions[0]
+    assert decided.unfilled == 1 and decided.next_step.value == "second_round"
+    assert "另行选举" in announcement_text(published.announcement, translator("zh_Hans"))
+
+    # The second round: most votes win, but never below 1/3 of the ballots cast (OL 15 ¶2).
+    runoff = TallyInput(
+        round=ElectionRound.SECOND,
+        positions=[PositionCount(Position.MEMBER, 18, 15, 15, 0, [VoteLine("刘芳", 7), VoteLine("陈明", 5)])],
+    )
+    v2 = (await enter(sessions, first, setup, runoff)).entry
+    assert v2 is not None and v2.id is not None and v2.version == 1 and v2.round == "second"
+    async with sessions() as session:
+        evaluation = await evaluate_results(session, first, v2.id)
+    assert isinstance(evaluation, Evaluation)
+    [result] = evaluation.positions
+    assert [result.names[c] for c in result.outcome.elected] == ["刘芳"]  # 7 of 15 ≥ 1/3, not > 1/2
+    assert result.outcome.positions[0].source.cite == "OL 15 ¶2"
+    assert evaluation.women is not None and evaluation.women.met  # 刘芳, counted with the first round
+
+
+async def test_a_party_election_needs_the_members_present(sessions: SessionFactory) -> None:
+    setup = await results_election(sessions)
+    async with sessions() as session:
+        election = await session.get(Election, setup.id)
+        assert election is not None
+        election.kind = "party_two_pushes"
+        session.add(election)
+        await session.exec(delete(ElectionPosition).where(col(ElectionPosition.position) == "member"))
+        await session.exec(delete(ElectionCandidate).where(col(ElectionCandidate.position) == "member"))
+        await session.exec(update(ElectionPosition).values(position="secretary"))
+        await session.exec(update(ElectionCandidate).values(position="secretary"))
+        for name in (
+            "王伟",
+            "李娜",
+            "张强",
+            "刘芳",
+            "陈明",
+            "村民00",
+            "村民01",
+            "村民02",
+            "村民03",
+            "村民04",
+        ):
+            person = await session.get(Person, setup.roll.people[name].id)
+            assert person is not None
+            person.party_member = True
+            session.add(person)
+        await session.commit()
+    first = await member(sessions, setup, 1)
+    count = PositionCount(Position.SECRETARY, 9, 9, 9, 0, [VoteLine("王伟", 5), VoteLine("李娜", 4)])
+    assert (
+        await enter(sessions, first, setup, TallyInput([count]))
+    ).refusal is ResultsRefusal.PRESENT_REQUIRED
+    # 8 of 10 present is not more than 4/5 (PR): void.
+    entry = (
+        await enter(
+            sessions,
+            first,
+            setup,
+            TallyInput(
+                [
+                    replace(
+                        count, issued=8, returned=8, valid=8, votes=[VoteLine("王伟", 5), VoteLine("李娜", 3)]
+                    )
+                ],
+                present=8,
+            ),
+        )
+    ).entry
+    assert entry is not None and entry.registered == 10 and entry.present == 8
+    async with sessions() as session:
+        evaluation = await evaluate_results(session, first, entry.id or 0)
+    assert isinstance(evaluation, Evaluation)
+    assert evaluation.positions[0].outcome.status is ResultStatus.INVALID
+    entry = (await enter(sessions, first, setup, TallyInput([count], present=9))).entry
+    assert entry is not None and entry.version == 2
+    async with sessions() as session:
+        evaluation = await evaluate_results(session, first, entry.id or 0)
+    assert isinstance(evaluation, Evaluation)
+    [result] = evaluation.positions
+    assert [result.names[c] for c in result.outcome.elected] == ["王伟"]  # 5 of 9 present: more than half
+    async with sessions() as session:
+        old = (await session.exec(select(ResultEntry).where(ResultEntry.version == 1))).one()
+    assert old.status == "superseded"  # an unpublished draft is replaced by the newer one
