@@ -152,7 +152,7 @@ def parse_numbers(text: str) -> list[int] | None:
     return [int(p) for p in parts]
 
 
-_VOTE_LINE = re.compile(r"^(\+?)\s*(.+?)\s*[:：]?\s*(\d+)\s*票?$")
+_VOTE_LINE = re.compile(r"^(\+?)\s*(.*?[^\d\s:：])\s*[:：]?\s*(\d+)\s*票?$")
 
 
 def parse_votes(text: str) -> list[VoteLine] | None:
