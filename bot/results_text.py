@@ -318,10 +318,11 @@ def results_document(announcement: Announcement, _: Translate) -> ResultsDocumen
     )
 
 
-def announcement_text(announcement: Announcement, _: Translate) -> str:
-    """The message: who is elected, votes and shares, turnout, valid and invalid, the fingerprint."""
+def announcement_text(announcement: Announcement, _: Translate, *, preview: bool = False) -> str:
+    """The message: who is elected, votes and shares, turnout, valid and invalid, the fingerprint.
+    A `preview` (for the committee, before publication) leaves out the date and the objection window."""
     document = results_document(announcement, _)
-    out = [f"📊 {document.title}", *document.lines[1:]]
+    out = [f"📊 {document.title}", *([] if preview else document.lines[1:])]
     for section in document.sections:
         out += ["", f"【{section.heading}】", *section.lines]
         out += [

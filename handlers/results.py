@@ -172,7 +172,7 @@ def parse_votes(text: str) -> list[VoteLine] | None:
 # --- the wizard -----------------------------------------------------------------------------------
 
 
-def entry_text(evaluation: Evaluation, zone: Any) -> str:
+def entry_text(evaluation: Evaluation) -> str:
     entry = evaluation.entry
     announcement = Announcement(
         evaluation=evaluation,
@@ -187,7 +187,7 @@ def entry_text(evaluation: Evaluation, zone: Any) -> str:
     head = _("🧮 Count of “{title}”, version {version}: {status}").format(
         title=evaluation.election.title, version=entry.version, status=status
     )
-    body = announcement_text(announcement, tr).split("\n", 1)[1]
+    body = announcement_text(announcement, tr, preview=True).split("\n", 1)[1]
     return _clip(head + "\n" + body)
 
 
@@ -213,7 +213,7 @@ async def count_command(
                 callback_data=ResultsCallback(action=ResultsAction.PUBLISH, id=entry.id).pack(),
             )
         await message.answer(
-            entry_text(evaluation, settings.zone),
+            entry_text(evaluation),
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
         )
     elections = overview.elections

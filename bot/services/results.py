@@ -64,6 +64,7 @@ from storage.models import (
     ResultVote,
     Village,
 )
+from storage.repositories import audit as audit_repo
 from storage.repositories import elections as elections_repo
 from storage.repositories import results as results_repo
 
@@ -241,6 +242,8 @@ async def _enter(
                 names=tuple(_clean(v.name) for v in count.votes),
             )
 
+    # Two members saving at once: the second waits here and takes the next version number.
+    await audit_repo.lock_village_chain(session, election.village_id)
     version = await results_repo.last_version(session, election.id, tally.round.value) + 1
     document = tally_document(
         election,

@@ -3,6 +3,7 @@ a new version; every step in the audit trail."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
@@ -408,3 +409,16 @@ async def test_a_party_election_needs_the_members_present(sessions: SessionFacto
     async with sessions() as session:
         old = (await session.exec(select(ResultEntry).where(ResultEntry.version == 1))).one()
     assert old.status == "superseded"  # an unpublished draft is replaced by the newer one
+
+
+async def test_two_members_saving_at_once_get_two_versions(sessions: SessionFactory) -> None:
+    setup = await results_election(sessions)
+    first, second = await member(sessions, setup, 1), await member(sessions, setup, 2)
+    outcomes = await asyncio.gather(
+        enter(sessions, first, setup, good_tally()), enter(sessions, second, setup, good_tally())
+    )
+    assert sorted(o.entry.version for o in outcomes if o.entry is not None) == [1, 2]
+    async with sessions() as session:
+        statuses = sorted(e.status for e in (await session.exec(select(ResultEntry))).all())
+        assert (await verify_audit(session, setup.roll.village.id or 0)).intact
+    assert statuses == ["draft", "superseded"]
