@@ -36,6 +36,7 @@ from bot.services.notices import Recipient
 from bot.services.outbox import MessagePayload, SendMethod
 from bot.services.results import (
     Announcement,
+    ConfirmRequest,
     CountForm,
     Evaluation,
     Finality,
@@ -55,7 +56,7 @@ from bot.services.results import (
 from handlers.access import not_allowed_text
 from handlers.callbacks import ObjectCallback, ResultsAction, ResultsCallback
 from handlers.elections import tr
-from storage.models import Notice
+from storage.models import Election, Notice, ResultEntry
 
 TEXT_LIMIT = 4000  # Telegram takes 4096 characters in a message
 
@@ -330,7 +331,13 @@ def _tally(data: dict[str, Any]) -> TallyInput:
 
 
 async def votes_sent(
-    message: Message, state: FSMContext, session: AsyncSession, me: Me, settings: Settings
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    me: Me,
+    settings: Settings,
+    i18n: I18n,
+    outbox: OutboxSender,
 ) -> None:
     votes = parse_votes(message.text or "")
     if votes is None:
@@ -345,7 +352,15 @@ async def votes_sent(
         await state.set_state(CountWizard.ballots)
         await message.answer(_ask_ballots(data))
         return
-    outcome = await enter_results(session, me, data["election_id"], _tally(data), now=datetime.now(UTC))
+    outcome = await enter_results(
+        session,
+        me,
+        data["election_id"],
+        _tally(data),
+        now=datetime.now(UTC),
+        ask_to_confirm=confirm_request(i18n),
+        default_locale=settings.default_locale,
+    )
     if outcome.refusal is not None:
         lines = refusal_lines(outcome)
         wrong = [
@@ -363,6 +378,7 @@ async def votes_sent(
         return
     await state.clear()
     assert outcome.entry is not None
+    outbox.wake()
     await message.answer(
         _(
             "Saved as version {version}. Fingerprint: {fingerprint}.\nAnother member of the election "
@@ -390,6 +406,23 @@ async def confirm_pressed(
         _("Confirmed. The count can now be published to the whole village."),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
     )
+
+
+def confirm_request(i18n: I18n) -> ConfirmRequest:
+    """What the other committee members get when a count is entered: a word and the confirm button."""
+
+    def render(entry: ResultEntry, election: Election, locale: str) -> MessagePayload:
+        assert entry.id is not None
+        with i18n.context(), i18n.use_locale(locale):
+            text = _(
+                "🧮 A count of “{title}” was entered (version {version}, fingerprint {fingerprint}). Check "
+                "it against the paper tally sheet: send /count to see it and confirm it."
+            ).format(
+                title=election.title, version=entry.version, fingerprint=short_fingerprint(entry.fingerprint)
+            )
+        return MessagePayload(text=text)
+
+    return render
 
 
 def results_renderer(i18n: I18n) -> Any:

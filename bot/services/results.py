@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.files.fonts import CjkFontMissing
 from bot.files.results import ResultsDocument, render_results_chart, render_results_pdf
+from bot.locale_choice import resolve_locale
 from bot.rules.fingerprint import fingerprint
 from bot.rules.policy import Denominator, Policy, Position
 from bot.rules.recommendation import CutStage
@@ -53,7 +54,7 @@ from bot.services.notices import (
     Recipient,
     publish_notice,
 )
-from bot.services.outbox import MessagePayload
+from bot.services.outbox import BroadcastKind, MessagePayload, OutgoingMessage, enqueue_broadcast
 from bot.services.recommendations import position_from_text
 from storage.models import (
     Election,
@@ -66,6 +67,7 @@ from storage.models import (
 )
 from storage.repositories import audit as audit_repo
 from storage.repositories import elections as elections_repo
+from storage.repositories import notices as notices_repo
 from storage.repositories import results as results_repo
 
 RESULTS_LIST_KIND = "results"
@@ -151,8 +153,19 @@ def _clean(name: str) -> str:
     return " ".join(name.split())
 
 
+# What the other committee members are told about a new count (entry, their locale): a confirm button.
+ConfirmRequest = Callable[[ResultEntry, Election, str], MessagePayload]
+
+
 async def enter_results(
-    session: AsyncSession, me: Me | None, election_id: int, tally: TallyInput, *, now: datetime
+    session: AsyncSession,
+    me: Me | None,
+    election_id: int,
+    tally: TallyInput,
+    *,
+    now: datetime,
+    ask_to_confirm: ConfirmRequest | None = None,
+    default_locale: str = "zh_Hans",
 ) -> ResultsOutcome:
     """Store a new version of the round's count (a draft), or refuse it saying what disagrees.
 
@@ -160,14 +173,20 @@ async def enter_results(
     published is superseded by the new one; a published one stays in force until the new one is
     published.
     """
-    outcome = await _enter(session, me, election_id, tally, now)
+    outcome = await _enter(session, me, election_id, tally, now, ask_to_confirm, default_locale)
     if outcome.refusal is not None:
         await session.commit()  # nothing was written: end the read (storage/db.py)
     return outcome
 
 
 async def _enter(
-    session: AsyncSession, me: Me | None, election_id: int, tally: TallyInput, now: datetime
+    session: AsyncSession,
+    me: Me | None,
+    election_id: int,
+    tally: TallyInput,
+    now: datetime,
+    ask_to_confirm: ConfirmRequest | None,
+    default_locale: str,
 ) -> ResultsOutcome:
     election = await elections_repo.get(session, election_id)
     if election is None or election.id is None:
@@ -320,8 +339,47 @@ async def _enter(
         },
         now=now,
     )
+    if ask_to_confirm is not None:
+        await _ask_others(session, me, election, entry, ask_to_confirm, default_locale)
     await session.commit()
     return ResultsOutcome(entry=entry, superseded=tuple(superseded))
+
+
+async def _ask_others(
+    session: AsyncSession,
+    me: Me | None,
+    election: Election,
+    entry: ResultEntry,
+    ask: ConfirmRequest,
+    default_locale: str,
+) -> None:
+    """Four eyes: every other committee member linked in chat is asked to check and confirm."""
+    messages = []
+    for account in await notices_repo.committee_accounts(
+        session, election.village_id, (RoleName.COMMITTEE.value,)
+    ):
+        if account.id is None or account.chat_id is None or (me is not None and account.id == me.account.id):
+            continue
+        locale = resolve_locale(account.locale, account.telegram_language_code, default_locale)
+        messages.append(
+            OutgoingMessage(
+                account_id=account.id,
+                chat_id=account.chat_id,
+                payload=ask(entry, election, locale),
+                locale=locale,
+                requires_binding=False,
+            )
+        )
+    if messages:
+        await enqueue_broadcast(
+            session,
+            kind=BroadcastKind.OTHER,
+            title=f"results {entry.id} to confirm",
+            village_id=election.village_id,
+            created_by_account_id=me.account.id if me else None,
+            messages=messages,
+            commit=False,
+        )
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,11 @@ async def test_two_members_count_one_publishes_a_villager_checks(
     answer = await harness.emu.wait_for_callback_answer(pressed)
     assert answer.text is not None and "/count" not in answer.text and answer.show_alert
 
-    # The second member confirms it, then publishes.
+    # The second member is asked to check it, confirms it, then publishes.
+    asked_to_check = await harness.emu.wait_for(
+        second, lambda e: "/count" in e.content and digest[:4] in e.content
+    )
+    assert "纸质计票单" in asked_to_check.content
     await harness.emu.user_sends(second, "/count")
     to_confirm = await harness.emu.wait_for(second, _offers("confirm"))
     assert "王伟" in to_confirm.content

@@ -47,6 +47,7 @@ from storage.models import (
     Notice,
     Person,
     ResultEntry,
+    Role,
 )
 from tests.results_setup import ResultsElection, expected_document, good_tally, results_election
 
@@ -422,3 +423,28 @@ async def test_two_members_saving_at_once_get_two_versions(sessions: SessionFact
         statuses = sorted(e.status for e in (await session.exec(select(ResultEntry))).all())
         assert (await verify_audit(session, setup.roll.village.id or 0)).intact
     assert statuses == ["draft", "superseded"]
+
+
+async def test_the_other_committee_members_are_asked_to_confirm(sessions: SessionFactory) -> None:
+    setup = await results_election(sessions)
+    first, second = await member(sessions, setup, 1), await member(sessions, setup, 2)
+    async with sessions() as session:
+        # Roles are matched on the proven phone: give both accounts the committee role.
+        for me in (first, second):
+            session.add(
+                Role(village_id=setup.roll.village.id or 0, phone=me.account.phone or "", role="committee")
+            )
+        await session.commit()
+    asked: list[tuple[int | None, str]] = []
+
+    def ask(entry: ResultEntry, election: Election, locale: str) -> MessagePayload:
+        asked.append((entry.version, locale))
+        return MessagePayload(text=f"confirm {election.title} v{entry.version}")
+
+    async with sessions() as session:
+        outcome = await enter_results(session, first, setup.id, good_tally(), now=NOW, ask_to_confirm=ask)
+    assert outcome.entry is not None
+    async with sessions() as session:
+        rows = (await session.exec(select(Delivery))).all()
+    assert [r.account_id for r in rows] == [second.account.id]  # not the member who entered it
+    assert asked == [(1, "zh_Hans")]
