@@ -45,10 +45,6 @@ def decision_text(decision: VoteDecision, _: Translate) -> str:
             return _("not elected: too few votes")
 
 
-def decision_mark(decision: VoteDecision) -> str:
-    return {VoteDecision.ELECTED: "✅", VoteDecision.TIED: "⚖️"}.get(decision, "▫️")
-
-
 def title_text(announcement: Announcement, _: Translate) -> str:
     election = announcement.evaluation.election
     if announcement.evaluation.entry.round == ElectionRound.SECOND.value:
@@ -326,7 +322,14 @@ def announcement_text(announcement: Announcement, _: Translate, *, preview: bool
     for section in document.sections:
         out += ["", f"【{section.heading}】", *section.lines]
         out += [
-            f"{'✅' if r.elected else '▫️'} {r.name}: {r.votes} ({r.share}) — {r.decision}"
+            _(
+                "{mark} {name}: {votes} votes ({share}) — {decision}",
+                mark="✅" if r.elected else "▫️",
+                name=r.name,
+                votes=r.votes,
+                share=r.share,
+                decision=r.decision,
+            )
             for r in section.rows
         ]
         out += list(section.notes)
