@@ -45,6 +45,7 @@ from bot.services.audit import AuditAction, append_audit
 from bot.services.elections import policy_of
 from bot.services.identity import Me, RoleName
 from bot.services.notices import (
+    TITLE_LIMIT,
     Attachment,
     AttachmentKind,
     Audience,
@@ -776,7 +777,7 @@ async def publish_results(
         me=me,
         draft=NoticeDraft(
             village_id=election.village_id,
-            title=document.title,
+            title=document.title[:TITLE_LIMIT],  # a long election title must not stop the announcement
             body=document.summary,
             audience=Audience.ALL,
             attachment=Attachment(kind=AttachmentKind.DOCUMENT, name=pdf_path.name, path=str(pdf_path)),
