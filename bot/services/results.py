@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -863,10 +862,6 @@ async def count_overview(session: AsyncSession, me: Me) -> CountOverview:
     return CountOverview(waiting=waiting, elections=await countable_elections(session, me))
 
 
-def share(votes: int, base: int) -> Fraction:
-    return Fraction(votes, base) if base > 0 else Fraction(0)
-
-
 def results_files(out_dir: Path, entry: ResultEntry) -> tuple[Path, Path]:
     """Where the chart (PNG) and the PDF of a published entry are written."""
     stem = f"results-{entry.election_id}-{entry.round}-v{entry.version}-{entry.fingerprint[:8]}"
@@ -915,12 +910,3 @@ async def count_form(session: AsyncSession, me: Me, election_id: int) -> CountFo
         party=policy.turnout_measure.value is Denominator.MEMBERS_PRESENT,
         positions=tuple((p, seats[p], tuple(listed.get(p, {}))) for p in ordered),
     )
-
-
-async def entry_for_committee(session: AsyncSession, me: Me, entry_id: int) -> ResultEntry | None:
-    entry = await results_repo.get(session, entry_id)
-    election = await elections_repo.get(session, entry.election_id) if entry else None
-    await session.commit()
-    if entry is None or election is None or not me.has_role(election.village_id, RoleName.COMMITTEE):
-        return None
-    return entry
