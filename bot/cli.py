@@ -10,8 +10,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot.cli_audit import register as register_audit_commands
 from bot.cli_elections import register as register_election_commands
 from bot.cli_notices import register as register_notice_commands
+from bot.cli_results import register as register_results_commands
 from bot.cli_roll import register as register_roll_commands
 from bot.cli_sandbox import register_sandbox_command
 from bot.config import Settings, SettingsError, load_settings
@@ -25,6 +27,8 @@ register_roll_commands(app)
 register_notice_commands(app)
 register_election_commands(app)
 register_sandbox_command(app)
+register_audit_commands(app)
+register_results_commands(app)
 
 
 def _settings() -> Settings:

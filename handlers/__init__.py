@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    audit,
     cancel,
     elections,
     errors,
@@ -17,6 +18,7 @@ from handlers import (
     publicity,
     questions,
     recommend,
+    results,
     roll,
     start,
     tally,
@@ -49,6 +51,8 @@ def build_root_router() -> Router:
                 trust,
                 trust_tally,
                 questions,
+                audit,
+                results,
                 fallback,
                 errors,
             )

@@ -75,3 +75,21 @@ class ObjectCallback(CallbackData, prefix="ob"):
 
 class AnswerObjectionCallback(CallbackData, prefix="ans"):
     objection_id: int
+
+
+class AuditPageCallback(CallbackData, prefix="au"):
+    """A page of a village's audit log (0 is the newest)."""
+
+    village_id: int
+    page: int
+
+
+class ResultsAction(StrEnum):
+    START = "start"  # enter a count for an election
+    CONFIRM = "confirm"  # a second member confirms an entry
+    PUBLISH = "publish"
+
+
+class ResultsCallback(CallbackData, prefix="rs"):
+    action: ResultsAction
+    id: int  # the election (START) or the entry

@@ -18,6 +18,7 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("recommend", __("Recommend candidates")),
     ("trust", __("Trust vote (two-ballot system)")),
     ("ask", __("Ask the candidates a question")),
+    ("results", __("Election results of my village")),
     ("language", __("Change the language")),
     ("cancel", __("Stop what you are doing")),
     ("forget", __("Unlink this Telegram account from the roll")),
@@ -33,6 +34,8 @@ COMMITTEE_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("publish_roll", __("Publish the voter roll (public list with PDF)")),
     ("objections", __("Objections raised, open and answered")),
     ("questions", __("Questions to the candidates: pass on, reject, publish")),
+    ("count", __("Enter, confirm and publish the election results")),
+    ("audit", __("The log of the committee's actions (hash-chained)")),
 )
 
 # setMyCommands takes a two-letter ISO 639-1 code, so Traditional Chinese shares the "zh" menu;

@@ -55,6 +55,8 @@ def main() -> int:
                     message.string = to_hant.convert(source.string)
             message.flags.discard("fuzzy")
         _save(locale, catalog)
+    # pybabel update --omit-header drops the header (and its Plural-Forms); write it back.
+    _save("zh_Hans", hans)
     return 0
 
 

@@ -540,3 +540,90 @@ class CandidateAnswer(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", nullable=False)
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+# --- results and the audit trail (issue 8) ------------------------------------------------------
+
+
+class AuditEntry(SQLModel, table=True):
+    """One committee action in a village's hash-chained log: each row carries the SHA-256 of the
+    previous row of its village, so a changed, removed or inserted row breaks the chain."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (UniqueConstraint("village_id", "seq", name="uq_audit_entry_village_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", nullable=False)
+    seq: int = Field(nullable=False)  # 1, 2, 3 … within the village
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    actor_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    # Who acted, as the log shows it: the phone of the account, or "shell".
+    actor: str = Field(sa_column=Column(String(64), nullable=False))
+    action: str = Field(sa_column=Column(String(32), nullable=False))
+    details: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    hash: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class ResultEntryStatus(StrEnum):
+    """Where a tally entry stands. A correction is a new version; the old one is kept, superseded."""
+
+    DRAFT = "draft"  # entered by one committee member
+    CONFIRMED = "confirmed"  # checked by a second member (four eyes)
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+class ResultEntry(SQLModel, table=True):
+    """The count of one round of an election's formal vote, as the committee entered it (one version)."""
+
+    __tablename__ = "result_entry"
+    __table_args__ = (UniqueConstraint("election_id", "round", "version", name="uq_result_entry_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False, index=True)
+    round: str = Field(sa_column=Column(String(16), nullable=False))  # bot.rules.results.ElectionRound
+    version: int = Field(nullable=False)
+    status: str = Field(default=ResultEntryStatus.DRAFT, sa_column=Column(String(16), nullable=False))
+    registered: int = Field(nullable=False)  # voters on the roll (party: members entitled to vote)
+    present: int | None = Field(default=None, nullable=True)  # party elections: members present
+    # SHA-256 of the canonical tally JSON (bot.services.results.tally_document), printed on every copy.
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    entered_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    entered_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    confirmed_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # Objections until the end of this day (village time); final afterwards.
+    objections_until: date | None = Field(default=None, nullable=True)
+    superseded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class ResultPosition(SQLModel, table=True):
+    """The ballots of one position in a tally entry."""
+
+    __tablename__ = "result_position"
+    __table_args__ = (UniqueConstraint("entry_id", "position", name="uq_result_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="result_entry.id", nullable=False)
+    position: str = Field(sa_column=Column(String(32), nullable=False))
+    seats: int = Field(nullable=False)
+    issued: int = Field(nullable=False)
+    returned: int = Field(nullable=False)
+    valid: int = Field(nullable=False)
+    invalid: int = Field(nullable=False)
+
+
+class ResultVote(SQLModel, table=True):
+    """Votes for one person for one position: a formal candidate, or a name written in (另选他人)."""
+
+    __tablename__ = "result_vote"
+    __table_args__ = (UniqueConstraint("result_position_id", "name", name="uq_result_vote_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    result_position_id: int = Field(foreign_key="result_position.id", nullable=False, index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", nullable=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    write_in: bool = Field(default=False, nullable=False)
+    votes: int = Field(nullable=False)

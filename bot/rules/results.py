@@ -31,6 +31,7 @@ __all__ = [
     "WomenCheck",
     "check_tally",
     "check_validity",
+    "check_women",
     "decide_results",
 ]
 
@@ -384,16 +385,30 @@ def decide_results(
     base = validity.turnout
     outcomes = tuple(_decide_position(votes, base, rule, policy, round) for votes in positions)
 
-    women_check: WomenCheck | None = None
-    if policy.women_min.value > 0:
-        elected = {cid for p in outcomes for cid in p.elected} | set(elected_before)
-        women_elected = len(elected & set(women))
-        pending = sum(p.tied_seats + (p.unfilled if round is ElectionRound.FIRST else 0) for p in outcomes)
-        women_check = WomenCheck(
-            met=women_elected >= policy.women_min.value,
-            required=policy.women_min.value,
-            women_elected=women_elected,
-            seats_pending=pending,
-            source=policy.women_min.source,
-        )
+    women_check = check_women(policy, outcomes, round=round, women=women, elected_before=elected_before)
     return ResultOutcome(ResultStatus.DECIDED, round, (), validity, outcomes, women_check)
+
+
+def check_women(
+    policy: Policy,
+    outcomes: Sequence[PositionOutcome],
+    *,
+    round: ElectionRound = ElectionRound.FIRST,
+    women: Collection[int] = (),
+    elected_before: Collection[int] = (),
+) -> WomenCheck | None:
+    """OL 6: at least one woman on the committee (the preset's `women_min`), over every position
+    decided so far; None where the preset asks for none. Also used when positions were counted on
+    ballots of their own and decided one by one."""
+    if policy.women_min.value <= 0:
+        return None
+    elected = {cid for p in outcomes for cid in p.elected} | set(elected_before)
+    women_elected = len(elected & set(women))
+    pending = sum(p.tied_seats + (p.unfilled if round is ElectionRound.FIRST else 0) for p in outcomes)
+    return WomenCheck(
+        met=women_elected >= policy.women_min.value,
+        required=policy.women_min.value,
+        women_elected=women_elected,
+        seats_pending=pending,
+        source=policy.women_min.source,
+    )

@@ -31,6 +31,7 @@ from bot.files.publicity import (
 from bot.rules.policy import Policy, Position
 from bot.rules.recommendation import CutStage
 from bot.rules.schedule import ScheduleProblem, ScheduleProblemReason, check_schedule, objection_deadline
+from bot.services.audit import AuditAction, append_audit
 from bot.services.elections import schedule_of
 from bot.services.identity import Me
 from bot.services.notices import (
@@ -181,6 +182,21 @@ async def publish_candidate_list(
                 )
             )
     deadline = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone) if last_day else None
+    # Rolled back with everything else if publish_notice refuses.
+    await append_audit(
+        session,
+        election.village_id,
+        me,
+        AuditAction.LIST_PUBLISHED,
+        {
+            "list": PublicityKind.CANDIDATES.value,
+            "election_id": election.id,
+            "stage": stage.value,
+            "fingerprint": digest,
+            "rows": len(rows),
+        },
+        now=now,
+    )
     published = await publish_notice(
         session,
         me=me,

@@ -37,6 +37,7 @@ from bot.rules.policy import (
 )
 from bot.rules.recommendation import RecommendationRound
 from bot.rules.schedule import Schedule, ScheduleProblem, Window, check_schedule
+from bot.services.audit import AuditAction, append_audit
 from bot.services.identity import Me, RoleName
 from storage.models import Election, ElectionPosition, ElectionStatus, Village
 from storage.repositories import elections as elections_repo
@@ -317,6 +318,21 @@ async def _create(
                     election_id=election.id, position=spec.position.value, seats=seats[spec.position]
                 )
             )
+    await append_audit(
+        session,
+        village_id,
+        me,
+        AuditAction.ELECTION_CREATED,
+        {
+            "election_id": election.id,
+            "kind": kind.value,
+            "title": election.title,
+            "election_day": election.election_day,
+            "seats": {p.value: n for p, n in seats.items() if n > 0},
+            "policy_overrides": election.policy_overrides,
+        },
+        now=now,
+    )
     await session.commit()
     return replace(checked, election=election)
 
@@ -408,6 +424,9 @@ async def open_election(
     if changed == 0:
         await session.commit()  # nothing was written: end the read, keep the rows usable
         return ElectionOutcome(refusal=ElectionRefusal.STALE_VERSION)
+    await append_audit(
+        session, election.village_id, me, AuditAction.ELECTION_OPENED, {"election_id": election_id}, now=now
+    )
     await session.commit()
     await session.refresh(election)
     await session.commit()  # refresh reads: end that transaction too
@@ -458,6 +477,14 @@ async def change_policy(
     if changed == 0:
         await session.commit()  # nothing was written: end the read, keep the rows usable
         return ElectionOutcome(refusal=ElectionRefusal.STALE_VERSION)
+    await append_audit(
+        session,
+        election.village_id,
+        me,
+        AuditAction.ELECTION_CHANGED,
+        {"election_id": election_id, "policy_overrides": overrides},
+        now=now,
+    )
     await session.commit()
     await session.refresh(election)
     await session.commit()

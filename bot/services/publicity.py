@@ -24,6 +24,7 @@ from bot.files.publicity import (
 )
 from bot.rules.policy import ElectionKind, Province, preset
 from bot.rules.schedule import objection_deadline
+from bot.services.audit import AuditAction, append_audit
 from bot.services.identity import Me, RoleName
 from bot.services.notices import (
     Attachment,
@@ -147,6 +148,15 @@ async def publish_roll(
         audience=Audience.ALL,
         attachment=Attachment(kind=AttachmentKind.DOCUMENT, name=pdf_path.name, path=str(pdf_path)),
         draft_key=draft_key,
+    )
+    # Rolled back with everything else if publish_notice refuses.
+    await append_audit(
+        session,
+        village_id,
+        me,
+        AuditAction.LIST_PUBLISHED,
+        {"list": PublicityKind.VOTERS.value, "fingerprint": fingerprint, "rows": len(rows)},
+        now=now,
     )
     published = await publish_notice(
         session,

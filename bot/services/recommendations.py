@@ -43,6 +43,7 @@ from bot.rules.schedule import (
     ScheduleProblem,
     Window,
 )
+from bot.services.audit import AuditAction, append_audit
 from bot.services.candidate_lists import (
     CandidateListText,
     CandidateNotifier,
@@ -675,6 +676,14 @@ async def _import_paper(
         for m in await elections_repo.paper_meetings(session, election.id)
     }
     await elections_repo.delete_meetings(session, election.id, meetings)
+    await append_audit(
+        session,
+        election.village_id,
+        entered_by,
+        AuditAction.PAPER_TALLY_IMPORTED,
+        {"election_id": election.id, "rows": len(resolved), "meetings": len(meetings)},
+        now=now,
+    )
     for r in resolved:
         session.add(
             PaperTally(

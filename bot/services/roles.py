@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.phones import normalize_phone
+from bot.services.audit import Actor, AuditAction, append_audit
 from bot.services.identity import RoleName
 from storage.models import Role, Village
 from storage.repositories import roles as roles_repo
@@ -67,6 +68,7 @@ async def grant_role(
     role: RoleName | str,
     *,
     now: datetime | None = None,
+    actor: Actor = None,
 ) -> RoleOutcome:
     """Give the phone a role in the village. Granting it again changes nothing (ALREADY_GRANTED)."""
     checked = await _checked(session, village_id, phone, role)
@@ -79,6 +81,14 @@ async def grant_role(
         await session.commit()  # ends the read transaction (storage/db.py)
         return already
     session.add(Role(village_id=village_id, phone=normalized, role=name.value, granted_at=now or utcnow()))
+    await append_audit(
+        session,
+        village_id,
+        actor,
+        AuditAction.ROLE_GRANTED,
+        {"phone": normalized, "role": name.value},
+        now=now,
+    )
     try:
         await session.commit()
     except IntegrityError:  # granted by someone else at the same moment: the same end state
@@ -90,7 +100,7 @@ async def grant_role(
 
 
 async def revoke_role(
-    session: AsyncSession, village_id: int, phone: str, role: RoleName | str
+    session: AsyncSession, village_id: int, phone: str, role: RoleName | str, *, actor: Actor = None
 ) -> RoleOutcome:
     """Take the role away from the phone. Revoking one it does not hold is NOT_GRANTED."""
     checked = await _checked(session, village_id, phone, role)
@@ -103,6 +113,9 @@ async def revoke_role(
         await session.commit()  # ends the read transaction (storage/db.py)
         return RoleOutcome(refusal=RoleRefusal.NOT_GRANTED, village=village, phone=normalized, role=name)
     await session.delete(held)
+    await append_audit(
+        session, village_id, actor, AuditAction.ROLE_REVOKED, {"phone": normalized, "role": name.value}
+    )
     await session.commit()
     return RoleOutcome(village=village, phone=normalized, role=name)
 

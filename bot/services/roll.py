@@ -28,6 +28,7 @@ from bot.files.roll import (
     group_key,
     phone_as_written,
 )
+from bot.services.audit import Actor, AuditAction, append_audit
 from storage.models import Person, Village, VillagerGroup
 from storage.repositories import roll as roll_repo
 from storage.repositories import villages as villages_repo
@@ -188,6 +189,7 @@ async def import_roll(
     *,
     now: datetime,
     headers: Mapping[RollField, str] | None = None,
+    actor: Actor = None,
 ) -> RollImportOutcome:
     """Make the village's roll what `rows` say, in one commit, or write nothing at all.
 
@@ -268,6 +270,20 @@ async def import_roll(
             await session.exec(update(Person), params=updates)
         if inserts:
             await session.exec(insert(Person), params=inserts)
+        await append_audit(
+            session,
+            village_id,
+            actor,
+            AuditAction.ROLL_IMPORTED,
+            {
+                "rows": len(rows),
+                "added": len(inserts),
+                "changed": len(changed),
+                "returned": len(returned),
+                "removed": len(gone),
+            },
+            now=now,
+        )
         await session.commit()
     except IntegrityError:
         await session.rollback()

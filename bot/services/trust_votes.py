@@ -31,6 +31,7 @@ from bot.rules.policy import ElectionKind, Policy, Position
 from bot.rules.recommendation import CutStage
 from bot.rules.schedule import ScheduleProblem, Window
 from bot.rules.trust import TrustCount, TrustOutcome, trust_cut_for
+from bot.services.audit import AuditAction, append_audit
 from bot.services.candidate_lists import (
     CandidateListText,
     CandidateNotifier,
@@ -353,6 +354,14 @@ async def _import_trust_paper(
         (m.group_id, m.meeting_date) for m in await elections_repo.trust_paper_meetings(session, election.id)
     }
     await elections_repo.delete_trust_meetings(session, election.id, meetings)
+    await append_audit(
+        session,
+        election.village_id,
+        entered_by,
+        AuditAction.TRUST_PAPER_IMPORTED,
+        {"election_id": election.id, "rows": len(resolved), "meetings": len(meetings)},
+        now=now,
+    )
     for r in resolved:
         session.add(
             TrustPaperCount(
