@@ -16,6 +16,7 @@ from handlers import (
     objections,
     publicity,
     recommend,
+    reminders,
     roll,
     start,
     tally,
@@ -47,6 +48,7 @@ def build_root_router() -> Router:
                 tally,
                 trust,
                 trust_tally,
+                reminders,
                 fallback,
                 errors,
             )

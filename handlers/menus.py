@@ -17,6 +17,7 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("objection", __("Object to a public list")),
     ("recommend", __("Recommend candidates")),
     ("trust", __("Trust vote (two-ballot system)")),
+    ("reminders", __("Reminders: turn them off or on; for the committee, the plan")),
     ("language", __("Change the language")),
     ("cancel", __("Stop what you are doing")),
     ("forget", __("Unlink this Telegram account from the roll")),

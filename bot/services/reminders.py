@@ -491,6 +491,13 @@ async def settle_missed(session: AsyncSession, *, now: datetime) -> list[str]:
     return fire
 
 
+async def planned_schedule(session: AsyncSession) -> list[tuple[str, datetime]]:
+    """Every planned wave's key and due time, in order: what the scheduler's jobs must be."""
+    found = [(w.key, w.due_at) for w in await reminders_repo.planned(session)]
+    await session.commit()  # end the read (storage/db.py)
+    return found
+
+
 # ------------------------------------------------------------------------------------- fire
 
 
