@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.app import Application, open_application
 from bot.config import Settings
@@ -48,7 +48,7 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     # Started before the bot (list it before `harness`): the scheduler plans with this clock.
     with time_machine.travel(at(1, 10), tick=True) as traveller:
         yield traveller
@@ -93,7 +93,7 @@ def _scheduler(app: Application) -> ReminderScheduler:
     return scheduler
 
 
-async def _tick(app: Application, clock: time_machine.Coordinates, moment: datetime) -> None:
+async def _tick(app: Application, clock: time_machine.Traveller, moment: datetime) -> None:
     clock.move_to(moment, tick=True)
     _scheduler(app).wakeup()
     await asyncio.sleep(0.3)  # let a job that is due start
@@ -104,8 +104,8 @@ async def _deliveries(sessions: SessionFactory, kind: str) -> dict[str, int]:
     async with sessions() as session:
         rows = (
             await session.exec(
-                select(Broadcast.title, func.count(Delivery.id))  # type: ignore[call-overload]
-                .join(Delivery, Delivery.broadcast_id == Broadcast.id)
+                select(Broadcast.title, func.count(col(Delivery.id)))
+                .join(Delivery, col(Delivery.broadcast_id) == col(Broadcast.id))
                 .where(Broadcast.kind == "reminder")
                 .group_by(Broadcast.title)
             )
@@ -119,7 +119,7 @@ async def _wave(sessions: SessionFactory, kind: str) -> ReminderWave:
 
 
 async def test_a_whole_election_reminds_the_right_people_in_order(
-    clock: time_machine.Coordinates, harness: Harness, sessions: SessionFactory
+    clock: time_machine.Traveller, harness: Harness, sessions: SessionFactory
 ) -> None:
     emu, app = harness.emu, harness.app
     roll = await _village(sessions)
@@ -201,9 +201,7 @@ async def test_a_whole_election_reminds_the_right_people_in_order(
     assert sent["election_day_morning"] == 3
     # Every wave of the election went out once, in the order of the plan.
     async with sessions() as session:
-        waves = (
-            await session.exec(select(ReminderWave).order_by(ReminderWave.fired_at))  # type: ignore[arg-type]
-        ).all()
+        waves = (await session.exec(select(ReminderWave).order_by(col(ReminderWave.fired_at)))).all()
     assert [w.kind for w in waves if w.status == "sent"] == [
         "recommendation_opens",
         "recommendation_close_48h",
@@ -237,7 +235,7 @@ async def running_bot(settings: Settings) -> AsyncIterator[Application]:
 
 
 async def test_restart_neither_loses_nor_repeats_and_a_second_process_stands_by(
-    clock: time_machine.Coordinates, emulator: Emulator, bot_settings: Settings, sessions: SessionFactory
+    clock: time_machine.Traveller, emulator: Emulator, bot_settings: Settings, sessions: SessionFactory
 ) -> None:
     roll = await _village(sessions)
     async with running_bot(bot_settings) as app:
@@ -277,7 +275,7 @@ async def test_restart_neither_loses_nor_repeats_and_a_second_process_stands_by(
 
 
 async def test_committee_sees_the_plan_cancels_and_schedules_a_notice(
-    clock: time_machine.Coordinates, harness: Harness, sessions: SessionFactory
+    clock: time_machine.Traveller, harness: Harness, sessions: SessionFactory
 ) -> None:
     emu, app = harness.emu, harness.app
     roll = await _village(sessions)
