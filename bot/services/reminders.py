@@ -651,8 +651,21 @@ async def upcoming_waves(
 ) -> list[WaveLine]:
     """The next planned waves of the villages where ``me`` is on the committee."""
     villages = [v.id for v in me.villages_with(RoleName.COMMITTEE) if v.id is not None]
+    return await _wave_lines(session, villages, default_locale, limit)
+
+
+async def village_plan(
+    session: AsyncSession, village_id: int, *, default_locale: str, limit: int | None = None
+) -> list[WaveLine]:
+    """Every planned wave of a village (the shell's `cunmin reminders plan`)."""
+    return await _wave_lines(session, [village_id], default_locale, limit)
+
+
+async def _wave_lines(
+    session: AsyncSession, village_ids: Sequence[int], default_locale: str, limit: int | None
+) -> list[WaveLine]:
     lines: list[WaveLine] = []
-    for wave in await reminders_repo.planned(session, village_ids=villages, limit=limit):
+    for wave in await reminders_repo.planned(session, village_ids=village_ids, limit=limit):
         subject = await _subject(session, wave)
         if subject is None:
             continue
