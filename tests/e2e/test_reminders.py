@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.rules.policy import ElectionKind
 from bot.scheduling import ReminderScheduler
 from sandbox.emulator import Emulator
+from sandbox.testing import audit
 from sandbox.world import SimUser
 from storage.db import SessionFactory
 from storage.models import (
@@ -272,6 +273,9 @@ async def test_restart_neither_loses_nor_repeats_and_a_second_process_stands_by(
     assert wave.status == "skipped" and wave.reason == "phase_closed"
     assert "recommendation_close_24h" not in await _deliveries(sessions, "election")
     assert election.id is not None
+    # Every request of every process was valid against the Bot API spec.
+    assert emulator.violations == [], emulator.violations
+    audit(emulator)
 
 
 async def test_committee_sees_the_plan_cancels_and_schedules_a_notice(
