@@ -52,6 +52,9 @@ class SkipReason(StrEnum):
     BEFORE_PHASE_OPENS = "before_phase_opens"  # "48 h before closing" of a phase shorter than that
     DEFERRED_PAST_DEADLINE = "deferred_past_deadline"  # quiet hours would move it past the deadline
     SUPERSEDED = "superseded"  # already late, and a later wave of the same phase is due as well
+    # Its time had passed when it was first planned (an election opened after its window began):
+    # what is already under way is the committee's notice to announce, not a late reminder.
+    PAST_WHEN_PLANNED = "past_when_planned"
 
 
 @dataclass(frozen=True)

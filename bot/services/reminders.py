@@ -323,7 +323,9 @@ async def plan_reminders(
 
     With ``election_ids`` only those elections are re-planned (after a date change); without, the
     whole plan (at start-up). Sent and cancelled waves are never touched; a wave skipped earlier comes
-    back when its phase moved so that it is useful again.
+    back when its phase moved so that it is useful again. A wave whose time has already passed when
+    it is first planned is stored as skipped (``past_when_planned``); one planned in time and then
+    missed stays planned and is fired (or skipped) by `settle_missed` and `fire_wave`.
     """
     found = await reminders_repo.elections(session, election_ids)
     notices = (
@@ -445,9 +447,12 @@ def _plan_one(
     now: datetime,
     counts: dict[str, int],
 ) -> None:
+    late = wave.due <= now
     if row is None:
-        session.add(_row(item, wave.key, wave.kind, wave.phase, wave.due, now, wave.deadline, None))
-        counts["planned"] += 1
+        # A wave is sent late only if it was planned in time and then missed (the bot was down).
+        reason = SkipReason.PAST_WHEN_PLANNED if late else None
+        session.add(_row(item, wave.key, wave.kind, wave.phase, wave.due, now, wave.deadline, reason))
+        counts["skipped" if late else "planned"] += 1
         return
     if row.status == ReminderWaveStatus.PLANNED:
         if row.due_at != wave.due or row.deadline_at != wave.deadline:
@@ -455,7 +460,7 @@ def _plan_one(
             session.add(row)
             counts["moved"] += 1
         return
-    if _revivable(row):
+    if _revivable(row) and not late:
         row.status, row.reason = ReminderWaveStatus.PLANNED, None
         row.due_at, row.deadline_at, row.updated_at = wave.due, wave.deadline, now
         session.add(row)

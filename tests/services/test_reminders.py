@@ -342,3 +342,20 @@ async def test_village_settings_change_quiet_hours_and_zone(sessions: SessionFac
     await _plan(sessions)
     assert (await _waves(sessions))["trust_vote_opens"].due_at == at(8, 7, 30).astimezone(UTC)
     assert (await _waves(sessions))["election_day_morning"].due_at == at(20, 7).astimezone(UTC)
+
+
+async def test_a_wave_already_past_when_first_planned_is_not_sent_late(sessions: SessionFactory) -> None:
+    roll = await village(sessions)
+    await _linked(sessions, roll, ["王建国"])
+    # Opened after its window began: no "recommending has started" an hour late, the rest as usual.
+    await _election(sessions, roll, recommendation_opens=at(1, 11))
+    summary = await _plan(sessions, at(1, 12))
+    assert summary.skipped == 1 and summary.planned == 6
+    waves = await _waves(sessions)
+    assert waves["recommendation_opens"].status == "skipped"
+    assert waves["recommendation_opens"].reason == "past_when_planned"
+    await _plan(sessions, at(1, 13))  # a re-plan does not bring it back
+    assert (await _waves(sessions))["recommendation_opens"].status == "skipped"
+    async with sessions() as session:
+        assert await reminders.settle_missed(session, now=at(1, 13)) == []
+    assert (await _waves(sessions))["recommendation_close_48h"].status == "planned"
