@@ -315,3 +315,28 @@ async def test_committee_sees_the_plan_cancels_and_schedules_a_notice(
     # The recommendation opening was cancelled: it never goes out.
     await _tick(app, clock, at(3, 9, 0, 1))
     assert "recommendation_opens" not in await _deliveries(sessions, "election")
+
+
+async def test_opening_an_election_in_chat_plans_its_reminders_at_once(
+    clock: time_machine.Traveller, harness: Harness, sessions: SessionFactory
+) -> None:
+    emu = harness.emu
+    roll = await _village(sessions)
+    member = await _linked(emu, "赵主任", MEMBER)
+    draft = await _election(sessions, roll)
+    async with sessions() as session:
+        row = await session.get(Election, draft.id)
+        assert row is not None
+        row.status = ElectionStatus.DRAFT.value
+        session.add(row)
+        await session.commit()
+    listed = await harness.say(member, "/elections")
+    assert "开放推荐" in listed.button_texts
+    opened = await harness.press(member, listed, "开放推荐")
+    assert "村党支部换届" in opened.content
+    async with sessions() as session:
+        waves = (await session.exec(select(ReminderWave).where(ReminderWave.status == "planned"))).all()
+    assert len(waves) == 7
+    assert f"reminder:election:{draft.id}:recommendation_opens" in _scheduler(harness.app).job_ids()
+    await _tick(harness.app, clock, at(3, 9, 0, 1))
+    await emu.wait_for(member, lambda e: "开始推荐候选人" in e.content, timeout=10)
