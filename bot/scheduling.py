@@ -6,7 +6,8 @@ rebuilt from the `reminder_wave` rows at start-up, after a change (`refresh`) an
 calls `fire_wave`, which re-reads the row: a stale job finds its wave settled and does nothing.
 
 Single sender: only the process holding the sender lock (storage.leader) runs jobs. A second process
-started by mistake on the same database logs that it stands by and sends no reminder.
+started by mistake on the same database logs that it stands by and sends no reminder; it tries the
+lock again every few minutes and takes over (missed waves included) once the sender is gone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 REPLAN_EVERY = timedelta(minutes=5)
 JOB_PREFIX = "reminder:"
 REPLAN_JOB = "reminders-replan"
+TAKEOVER_JOB = "reminders-takeover"
 
 
 class ReminderScheduler:
@@ -62,16 +64,37 @@ class ReminderScheduler:
         return self._lock.held
 
     def job_ids(self) -> list[str]:
-        return sorted(job.id for job in self._scheduler.get_jobs())
+        """The ids of the wave jobs (``reminder:<key>``), in order."""
+        return sorted(job.id for job in self._scheduler.get_jobs() if job.id.startswith(JOB_PREFIX))
 
     async def start(self) -> None:
-        if not await self._lock.acquire():
-            log.warning(
-                "another process holds the %s: this one sends no reminders (single-sender rule)",
-                self._lock.description,
-            )
-            return
         self._scheduler.start()
+        if not await self.try_takeover():
+            log.warning(
+                "another process holds the %s: this one sends no reminders (single-sender rule); "
+                "it tries again every %s",
+                self._lock.description,
+                REPLAN_EVERY,
+            )
+            self._scheduler.add_job(
+                self.try_takeover,
+                "interval",
+                seconds=REPLAN_EVERY.total_seconds(),
+                id=TAKEOVER_JOB,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+            )
+
+    async def try_takeover(self) -> bool:
+        """Become the sender if nobody is (at start-up, and in a standby process when the sender died)."""
+        if self.is_sender:
+            return True
+        if not await self._lock.acquire():
+            return False
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(TAKEOVER_JOB)
+        log.info("this process sends the reminders (it holds the %s)", self._lock.description)
         await self.rebuild(startup=True)
         self._scheduler.add_job(
             self.rebuild,
@@ -82,6 +105,7 @@ class ReminderScheduler:
             coalesce=True,
             max_instances=1,
         )
+        return True
 
     async def stop(self) -> None:
         if self._scheduler.running:

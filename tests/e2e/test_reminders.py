@@ -251,12 +251,26 @@ async def test_restart_neither_loses_nor_repeats_and_a_second_process_stands_by(
             await _tick(app, clock, at(3, 9, 0, 1))
             _scheduler(second).wakeup()
             await emulator.wait_for(zhang, lambda e: "开始推荐候选人" in e.content, timeout=10)
+            assert not await _scheduler(second).try_takeover()
         assert await _deliveries(sessions, "election") == {"recommendation_opens": 2}
 
     # Down across the 48 h mark: at start-up the missed wave runs (its phase is still open), once.
+    # A standby started beside the sender takes over once the sender is gone.
     clock.move_to(at(4, 20), tick=True)
-    async with running_bot(bot_settings) as app:
+    sender = running_bot(bot_settings)
+    first = await sender.__aenter__()
+    stopped = False
+    try:
         await emulator.wait_for(zhang, lambda e: "您还没参加" in e.content, timeout=10)
+        async with running_bot(bot_settings) as standby:
+            assert _scheduler(first).is_sender and not _scheduler(standby).is_sender
+            await sender.__aexit__(None, None, None)
+            stopped = True
+            assert await _scheduler(standby).try_takeover()
+            assert _scheduler(standby).job_ids() != []
+    finally:
+        if not stopped:
+            await sender.__aexit__(None, None, None)
     async with running_bot(bot_settings) as app:
         await asyncio.sleep(0.5)
         assert _scheduler(app).is_sender
