@@ -169,6 +169,10 @@ def plan_waves(
         if due >= span.closes:
             skip(SkipReason.DEFERRED_PAST_DEADLINE)
             continue
+        if any(w.phase == timing.phase and w.due == due for w in planned):
+            # Quiet hours moved two waves of one phase to the same morning: one message, not two.
+            skip(SkipReason.SUPERSEDED)
+            continue
         planned.append(PlannedWave(key, timing.kind, timing.phase, due, span.closes))
     kept: list[PlannedWave] = []
     for decision in triage_due(planned, now):

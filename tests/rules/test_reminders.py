@@ -120,6 +120,17 @@ def plan(span: Span, now: dt.datetime, quiet: QuietHours = QUIET) -> dict[str, o
                 "trust_vote_close_24h": utc(local(13, 8)),
             },
         ),
+        # Opening at 23:00 and closing 48 h later: the opening and the 48 h wave both move to 08:00;
+        # only the first is sent.
+        (
+            Span(local(10, 23), local(12, 23)),
+            local(1, 12),
+            {
+                "trust_vote_opens": utc(local(11, 8)),
+                "trust_vote_close_48h": SkipReason.SUPERSEDED,
+                "trust_vote_close_24h": utc(local(12, 8)),
+            },
+        ),
         # A window wholly inside the night: every wave would be deferred past its close.
         (
             Span(local(10, 22), local(10, 23)),
