@@ -30,10 +30,13 @@ from bot.delivery.sender import BroadcastProgress, OutboxSender
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
 from bot.middlewares import AccountMiddleware, DbSessionMiddleware, LocaleMiddleware
+from bot.scheduling import ReminderScheduler
 from handlers import build_root_router
 from handlers.delivery_report import DeliveryReporter
 from handlers.menus import register_command_menus
+from handlers.reminder_render import wave_renderer
 from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.leader import SenderLock
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,32 @@ def attach_outbox(
     return outbox
 
 
+def attach_reminders(
+    dispatcher: Dispatcher,
+    engine: AsyncEngine,
+    url: str,
+    sessions: SessionFactory,
+    i18n: I18n,
+    settings: Settings,
+    outbox: OutboxSender,
+) -> ReminderScheduler:
+    """The reminder scheduler runs while the dispatcher runs, in the one process holding the sender lock.
+
+    Handlers get it as `reminders` (to call `refresh()` after scheduling or cancelling a wave).
+    """
+    scheduler = ReminderScheduler(
+        sessions,
+        SenderLock(engine, url),
+        wave_renderer(i18n),
+        default_locale=settings.default_locale,
+        wake_outbox=outbox.wake,
+    )
+    dispatcher["reminders"] = scheduler
+    dispatcher.startup.register(scheduler.start)
+    dispatcher.shutdown.register(scheduler.stop)
+    return scheduler
+
+
 def build_bot(settings: Settings) -> Bot:
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
     # aiohttp's default of 100 connections caps the rate at 100 / round trip (DESIGN.md): the
@@ -120,7 +149,8 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         sessions = create_session_factory(engine)
         i18n = build_i18n(settings.default_locale)
         dispatcher = build_dispatcher(sessions, i18n, settings)
-        attach_outbox(dispatcher, token_checked_bot, sessions, i18n, settings)
+        outbox = attach_outbox(dispatcher, token_checked_bot, sessions, i18n, settings)
+        attach_reminders(dispatcher, engine, url, sessions, i18n, settings, outbox)
         yield Application(settings, engine, sessions, i18n, token_checked_bot, dispatcher)
     finally:
         await token_checked_bot.session.close()

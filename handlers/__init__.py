@@ -19,6 +19,7 @@ from handlers import (
     questions,
     recommend,
     results,
+    reminders,
     roll,
     start,
     tally,
@@ -53,6 +54,7 @@ def build_root_router() -> Router:
                 questions,
                 audit,
                 results,
+                reminders,
                 fallback,
                 errors,
             )

@@ -25,6 +25,7 @@ from bot.cli_text import province_name
 from bot.config import Settings
 from bot.rules.policy import ElectionKind, Policy, Position
 from bot.rules.schedule import Schedule, Window
+from bot.scheduling import ReminderScheduler
 from bot.services.elections import (
     ElectionDescription,
     ElectionOutcome,
@@ -501,7 +502,12 @@ async def list_all(message: Message, session: AsyncSession, me: Me, settings: Se
 
 
 async def open_pressed(
-    query: CallbackQuery, callback_data: ElectionCallback, session: AsyncSession, me: Me, settings: Settings
+    query: CallbackQuery,
+    callback_data: ElectionCallback,
+    session: AsyncSession,
+    me: Me,
+    settings: Settings,
+    reminders: ReminderScheduler,
 ) -> None:
     outcome: ElectionOutcome = await open_election(
         session, me, callback_data.election_id, now=datetime.now(UTC)
@@ -515,6 +521,7 @@ async def open_pressed(
     if outcome.refusal is not None or outcome.election is None:
         await query.message.answer("\n".join(words.election_refusal_lines(outcome, tr)))
         return
+    await reminders.rebuild(election_ids=[callback_data.election_id])  # its reminders, planned now
     await query.message.edit_reply_markup(reply_markup=None)
     await query.message.answer(
         _("“{title}” is open. Villagers recommend with /recommend; follow the counts with /tally.").format(

@@ -19,6 +19,7 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("trust", __("Trust vote (two-ballot system)")),
     ("ask", __("Ask the candidates a question")),
     ("results", __("Election results of my village")),
+    ("reminders", __("Reminders: turn them off or on; for the committee, the plan")),
     ("language", __("Change the language")),
     ("cancel", __("Stop what you are doing")),
     ("forget", __("Unlink this Telegram account from the roll")),

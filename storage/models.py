@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -627,3 +627,87 @@ class ResultVote(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(100), nullable=False))
     write_in: bool = Field(default=False, nullable=False)
     votes: int = Field(nullable=False)
+
+
+# --- issue 7: reminders ---------------------------------------------------------------------------
+
+
+class ReminderWaveStatus(StrEnum):
+    """A wave is planned until it is sent, skipped (too late, nobody left) or cancelled by the committee.
+    Only `planned` waves are ever fired, so a wave's row is the proof that it went out once."""
+
+    PLANNED = "planned"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class ReminderWave(SQLModel, table=True):
+    """One reminder to many people at one time (a phase opens, 24 h before a deadline, a custom notice).
+
+    ``key`` is stable (``election:12:trust_vote_close_24h``): re-planning finds the same row again.
+    """
+
+    __tablename__ = "reminder_wave"
+    __table_args__ = (Index("ix_reminder_wave_status_due_at", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    village_id: int = Field(foreign_key="village.id", nullable=False, index=True)
+    election_id: int | None = Field(default=None, foreign_key="election.id", nullable=True, index=True)
+    notice_id: int | None = Field(default=None, foreign_key="notice.id", nullable=True)
+    scheduled_notice_id: int | None = Field(default=None, foreign_key="scheduled_notice.id", nullable=True)
+    # What it reminds of: the subject ("election:12") and its phase ("trust_vote"); the kind names the
+    # entry of the wave registry (bot.services.reminders) that computes its audience and its words.
+    subject: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    phase: str = Field(sa_column=Column(String(48), nullable=False))
+    kind: str = Field(sa_column=Column(String(48), nullable=False))
+    # Essential waves (legally required notices) reach people who muted reminders too.
+    essential: bool = Field(default=False, nullable=False)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # After this instant the wave is useless (the phase it reminds of has closed): skipped, not sent.
+    deadline_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    status: str = Field(default=ReminderWaveStatus.PLANNED, sa_column=Column(String(16), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(String(48), nullable=True))
+    fired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", nullable=True)
+    recipients: int = Field(default=0, nullable=False)
+    cancelled_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ReminderMute(SQLModel, table=True):
+    """A villager who does not want non-essential reminders (legally required notices still reach them)."""
+
+    __tablename__ = "reminder_mute"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    muted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class VillageReminderSettings(SQLModel, table=True):
+    """A village's time zone and quiet hours (21:00-08:00 when no row exists), and where people vote."""
+
+    __tablename__ = "village_reminder_settings"
+
+    village_id: int = Field(foreign_key="village.id", primary_key=True)
+    time_zone: str = Field(default="Asia/Shanghai", sa_column=Column(String(64), nullable=False))
+    quiet_start: time = Field(default=time(21, 0), nullable=False)
+    quiet_end: time = Field(default=time(8, 0), nullable=False)
+    # Told in the election-day morning reminder, e.g. "村委会大院，上午8点到12点".
+    polling_place: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+
+
+class ScheduledNotice(SQLModel, table=True):
+    """A notice the committee asked to be sent later ("send this at 08:00 on Friday")."""
+
+    __tablename__ = "scheduled_notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", nullable=False, index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # The time the member asked for; the wave's due time may be later (quiet hours).
+    send_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    created_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

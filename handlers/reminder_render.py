@@ -1,0 +1,139 @@
+"""The words of each reminder wave, in the recipient's language: one renderer per wave kind.
+
+A new wave kind (bot.services.reminders.WAVE_KINDS) adds one entry to `RENDERERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.notices import Recipient
+from bot.services.outbox import MessagePayload
+from bot.services.reminders import CUSTOM_NOTICE, WaveRenderer, WaveSubject
+from handlers.notice_render import local_date, local_datetime
+
+
+def _title(subject: WaveSubject) -> str:
+    return subject.election.title if subject.election else ""
+
+
+def _when(subject: WaveSubject, moment: datetime | None, locale: str) -> str:
+    return local_datetime(moment, subject.zone, locale) if moment else ""
+
+
+def _footer(subject: WaveSubject) -> str:
+    if subject.wave.essential:
+        return ""
+    return "\n\n" + _("(You can turn these reminders off: send /reminders.)")
+
+
+def recommendation_opens(subject: WaveSubject, locale: str) -> str:
+    assert subject.election is not None
+    return _(
+        "🗳 {village}: recommending candidates for “{title}” has started. "
+        "You can recommend until {closes}.\nSend /recommend to take part."
+    ).format(
+        village=subject.village.name,
+        title=_title(subject),
+        closes=_when(subject, subject.election.recommendation_closes, locale),
+    )
+
+
+def recommendation_closing(subject: WaveSubject, locale: str) -> str:
+    assert subject.election is not None
+    return _(
+        "⏰ {village}: you have not recommended anyone yet for “{title}”. "
+        "Recommending closes at {closes}.\nSend /recommend to take part."
+    ).format(
+        village=subject.village.name,
+        title=_title(subject),
+        closes=_when(subject, subject.election.recommendation_closes, locale),
+    )
+
+
+def trust_vote_opens(subject: WaveSubject, locale: str) -> str:
+    assert subject.election is not None
+    return _(
+        "🗳 {village}: the trust vote for “{title}” has started. "
+        "You can vote until {closes}.\nSend /trust to vote."
+    ).format(
+        village=subject.village.name,
+        title=_title(subject),
+        closes=_when(subject, subject.election.trust_vote_closes, locale),
+    )
+
+
+def trust_vote_closing(subject: WaveSubject, locale: str) -> str:
+    assert subject.election is not None
+    return _(
+        "⏰ {village}: you have not cast your trust vote yet for “{title}”. "
+        "Voting closes at {closes}.\nSend /trust to vote."
+    ).format(
+        village=subject.village.name,
+        title=_title(subject),
+        closes=_when(subject, subject.election.trust_vote_closes, locale),
+    )
+
+
+def election_day_morning(subject: WaveSubject, locale: str) -> str:
+    assert subject.election is not None
+    lines = [
+        _("📅 Today, {day}, is election day: “{title}”.").format(
+            day=local_date(subject.election.election_day, locale), title=_title(subject)
+        )
+    ]
+    if subject.settings.polling_place:
+        lines.append(_("Where: {place}").format(place=subject.settings.polling_place))
+    else:
+        lines.append(_("Where: ask the village election committee."))
+    lines.append(_("Bring: your ID card and your voter card (选民证) if you were given one."))
+    if subject.village.committee_contact:
+        lines.append(_("Questions: {contact}").format(contact=subject.village.committee_contact))
+    return "\n".join(lines)
+
+
+def objection_deadline(subject: WaveSubject, locale: str) -> str:
+    assert subject.notice is not None
+    return _(
+        "📋 {village}: the public list “{title}” can be questioned until {deadline}. "
+        "If something on it is wrong, send /objection."
+    ).format(
+        village=subject.village.name,
+        title=subject.notice.title,
+        deadline=_when(subject, subject.notice.objection_deadline, locale),
+    )
+
+
+def custom_notice(subject: WaveSubject, locale: str) -> str:
+    assert subject.scheduled is not None
+    return _("📢 Notice from the election committee of {village}:\n\n{text}").format(
+        village=subject.village.name, text=subject.scheduled.text
+    )
+
+
+RENDERERS: dict[str, Callable[[WaveSubject, str], str]] = {
+    "recommendation_opens": recommendation_opens,
+    "recommendation_close_48h": recommendation_closing,
+    "recommendation_close_24h": recommendation_closing,
+    "trust_vote_opens": trust_vote_opens,
+    "trust_vote_close_48h": trust_vote_closing,
+    "trust_vote_close_24h": trust_vote_closing,
+    "election_day_morning": election_day_morning,
+    "objection_deadline": objection_deadline,
+    CUSTOM_NOTICE: custom_notice,
+}
+
+
+def wave_renderer(i18n: I18n) -> WaveRenderer:
+    """The renderer the scheduler uses: each recipient's copy in their own language."""
+
+    def render(subject: WaveSubject, recipient: Recipient) -> MessagePayload:
+        with i18n.context(), i18n.use_locale(recipient.locale):
+            text = RENDERERS[subject.wave.kind](subject, recipient.locale) + _footer(subject)
+        return MessagePayload(text=text)
+
+    return render
