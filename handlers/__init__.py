@@ -14,6 +14,8 @@ from handlers import (
     language,
     notices,
     objections,
+    proxy,
+    proxy_committee,
     publicity,
     recommend,
     roll,
@@ -47,6 +49,8 @@ def build_root_router() -> Router:
                 tally,
                 trust,
                 trust_tally,
+                proxy,
+                proxy_committee,
                 fallback,
                 errors,
             )

@@ -17,6 +17,7 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("objection", __("Object to a public list")),
     ("recommend", __("Recommend candidates")),
     ("trust", __("Trust vote (two-ballot system)")),
+    ("proxy", __("Cannot come home? A relative votes for you")),
     ("language", __("Change the language")),
     ("cancel", __("Stop what you are doing")),
     ("forget", __("Unlink this Telegram account from the roll")),
@@ -31,6 +32,7 @@ COMMITTEE_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("notice", __("Write a notice to villagers")),
     ("publish_roll", __("Publish the voter roll (public list with PDF)")),
     ("objections", __("Objections raised, open and answered")),
+    ("proxies", __("Proxy votes: review, migrant workers' answers, the list")),
 )
 
 # setMyCommands takes a two-letter ISO 639-1 code, so Traditional Chinese shares the "zh" menu;
