@@ -308,6 +308,7 @@ async def ask_pressed(
         callback_data.election_id,
         ask=intent_asker(i18n),
         default_locale=settings.default_locale,
+        title=_("Migrant workers asked how they will take part"),
         progress_chat_id=message.chat.id if isinstance(message, Message) else None,
         progress_locale=i18n.current_locale,
     )

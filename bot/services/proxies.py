@@ -292,11 +292,13 @@ async def ask_migrants(
     *,
     ask: IntentAsker,
     default_locale: str,
+    title: str | None = None,
     progress_chat_id: int | None = None,
     progress_locale: str | None = None,
 ) -> AskOutcome:
     """Ask every migrant worker who has not answered yet how they will take part (one outbox wave
-    with the four answer buttons). Run again, it asks only those who still have not answered."""
+    with the four answer buttons). Run again, it asks only those who still have not answered.
+    ``title`` names the wave in the committee member's progress report."""
     found = await _committee_election(session, me, election_id)
     if isinstance(found, ProxyResult):
         await session.rollback()
@@ -324,7 +326,7 @@ async def ask_migrants(
         await enqueue_broadcast(
             session,
             kind=BroadcastKind.REMINDER,
-            title=f"intent {election_id}",
+            title=title or election.title,
             village_id=election.village_id,
             created_by_account_id=me.account.id if me else None,
             messages=messages,
