@@ -264,11 +264,13 @@ async def _committee_election(
 
 
 async def _finish(session: AsyncSession, result: ProxyResult) -> ProxyResult:
-    """Commit what a successful step wrote; roll back (end the read) after a refusal."""
-    if result.refusal is None:
-        await session.commit()
-    else:
+    """Commit what a successful step wrote. A refusal wrote nothing: its read ends with a commit too,
+    so the people and rows it names stay loaded for the reply (a rollback would expire them); if a
+    refusal came after a change (the form's font missing), the change is rolled back."""
+    if result.refusal is not None and (session.new or session.dirty or session.deleted):
         await session.rollback()
+    else:
+        await session.commit()
     return result
 
 

@@ -298,8 +298,9 @@ async def test_refusals_revocation_and_unlinking_mid_flow(harness: Harness, sess
     await harness.emu.wait_for(li, lambda e: e.content.startswith("王父亲 cannot vote for you"), timeout=10)
 
     # Unlinked mid-flow: the worker starts a request, the binding goes, then "Yes, ask them".
-    prompt = await harness.say(worker, "/proxy")
-    assert "can vote for you" in prompt.content
+    status = await harness.say(worker, "/proxy")
+    assert "You asked 王父亲 (father or mother) to vote for you: taken back." in status.content
+    await harness.emu.wait_for(worker, lambda e: "a near relative who votes in this village" in e.content)
     matches = await harness.say(worker, "李姐")
     relations = await _press(harness, worker, matches, matches.button_texts[0])
     confirm = await _press(harness, worker, relations, "brother or sister")
