@@ -12,6 +12,7 @@ import typer
 
 from bot.cli_elections import register as register_election_commands
 from bot.cli_notices import register as register_notice_commands
+from bot.cli_proxy import register as register_proxy_commands
 from bot.cli_roll import register as register_roll_commands
 from bot.cli_sandbox import register_sandbox_command
 from bot.config import Settings, SettingsError, load_settings
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 register_roll_commands(app)
 register_notice_commands(app)
 register_election_commands(app)
+register_proxy_commands(app)
 register_sandbox_command(app)
 
 
