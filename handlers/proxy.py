@@ -39,7 +39,7 @@ from handlers.elections import day_text, tr
 from handlers.proxy_callbacks import HolderCallback, IntentCallback, ProxyAction, ProxyCallback
 from handlers.proxy_render import holder_keyboard, proxy_notifier
 from handlers.recommend import match_label
-from storage.models import ACTIVE_PROXY_STATUSES, ProxyStatus
+from storage.models import ACTIVE_PROXY_STATUSES, IntentChoice, ProxyStatus
 
 
 class ProxyForm(StatesGroup):
@@ -239,9 +239,14 @@ async def confirm_pressed(
     await state.clear()
     outbox.wake()
     assert result.holder is not None
-    text = _("Sent. {holder} is asked to vote for you; you will hear their answer here.").format(
-        holder=result.holder.name
-    )
+    if result.holder_reached:
+        text = _("Sent. {holder} is asked to vote for you; you will hear their answer here.")
+    else:
+        text = _(
+            "Recorded. {holder} is not on Telegram: the election committee will ask them on paper or by "
+            "phone, and you will hear the answer here."
+        )
+    text = text.format(holder=result.holder.name)
     if result.deadline is not None:
         text += "\n" + _("You can take it back until {day} with /proxy.").format(
             day=day_text(result.deadline)
@@ -331,9 +336,9 @@ async def intent_pressed(
         return
     answer = proxy_text.intent_label(callback_data.choice, tr)
     await query.message.answer(_("Recorded: {answer}. Thank you.").format(answer=answer))
-    if callback_data.choice.value == "proxy":
+    if callback_data.choice is IntentChoice.PROXY:
         await _show(query.message, state, session, me, callback_data.election_id)
-    elif callback_data.choice.value == "need_help":
+    elif callback_data.choice is IntentChoice.NEED_HELP:
         await query.message.answer(_("The election committee will contact you to arrange it."))
 
 

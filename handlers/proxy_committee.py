@@ -25,6 +25,7 @@ from bot.services.elections import committee_election, list_elections
 from bot.services.identity import Me, RoleName
 from bot.services.proxies import (
     ConsentSource,
+    FlowRefusal,
     FormWords,
     ProxyLine,
     ProxyResult,
@@ -266,7 +267,7 @@ async def reason_typed(
         default_locale=settings.default_locale,
     )
     if result.refusal is not None:
-        if result.refusal.value not in ("empty_reason", "reason_too_long"):
+        if result.refusal not in (FlowRefusal.EMPTY_REASON, FlowRefusal.REASON_TOO_LONG):
             await state.clear()
         await message.answer(proxy_text.refusal_sentence(result, tr))
         return

@@ -184,6 +184,7 @@ class ProxyResult:
     holder_load: int = 0
     notice_refusal: NoticeRefusal | None = None
     form_path: Path | None = None
+    holder_reached: bool = False  # the request went to the holder's Telegram (else: the committee asks)
 
     @property
     def rule(self) -> ProxyRefusalReason | None:
@@ -541,7 +542,7 @@ async def _request(
     session.add(row)
     await session.flush()
     assert row.id is not None
-    await _note_to(
+    reached = await _note_to(
         session,
         holder.id,
         ProxyNote(NoteKind.ASK_HOLDER, row.id, election.title, principal.name, holder.name, relationship),
@@ -550,7 +551,7 @@ async def _request(
         village_id=election.village_id,
         created_by=me.account.id,
     )
-    return replace(base, authorization=row, holder_load=checked.holder_load + 1)
+    return replace(base, authorization=row, holder_load=checked.holder_load + 1, holder_reached=reached)
 
 
 async def _load_people(session: AsyncSession, row: ProxyAuthorization) -> tuple[Person, Person]:

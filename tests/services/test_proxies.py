@@ -257,6 +257,7 @@ async def test_request_accept_approve_publish_roster_and_election_day(
     assert requested.refusal is None and requested.authorization is not None
     pid = requested.authorization.id or 0
     assert requested.deadline == date(2026, 12, 17) and requested.cap == 3 and requested.holder_load == 1
+    assert requested.holder_reached
     assert await w.texts_to("王父亲") == ["ask_holder|王外出|王父亲|"]
     async with sessions() as session:
         assert await proxies.requests_awaiting_holder(session, w.eid) == [w.pid("王父亲")]
@@ -448,7 +449,7 @@ async def test_revoked_request_cannot_be_accepted_and_revocation_ends_at_the_dea
 async def test_committee_consent_decisions_and_refusals(sessions: SessionFactory, tmp_path: Path) -> None:
     w = await world(sessions, tmp_path)
     first = await w.request("王外出", "孙未绑")  # the holder has no Telegram
-    assert first.authorization is not None
+    assert first.authorization is not None and not first.holder_reached
     pid = first.authorization.id or 0
     assert (await w.decide(pid)).refusal is FlowRefusal.NOT_ACCEPTED
     async with sessions() as session:
