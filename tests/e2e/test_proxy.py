@@ -63,7 +63,9 @@ async def _alert(harness: Harness, user: SimUser, message: ChatEvent, text: str)
     return (await harness.emu.wait_for_callback_answer(query)).text or ""
 
 
-async def _election(sessions: SessionFactory, roll: Roll) -> Election:
+async def _election(
+    sessions: SessionFactory, roll: Roll, *, days_to_go: int = 30, overrides: dict[str, object] | None = None
+) -> Election:
     now = datetime.now(UTC)
     today = now.astimezone(ZONE).date()
     assert roll.village.id is not None
@@ -75,10 +77,11 @@ async def _election(sessions: SessionFactory, roll: Roll) -> Election:
             kind=ElectionKind.VILLAGE_COMMITTEE,
             title="Qingshan village committee election",
             schedule=Schedule(
-                election_day=today + 30 * DAYS, recommendation=Window(now - DAYS, now + 5 * DAYS)
+                election_day=today + days_to_go * DAYS,
+                recommendation=Window(now - DAYS, now + min(5, days_to_go - 1) * DAYS),
             ),
             seats={Position.DIRECTOR: 1, Position.DEPUTY: 1, Position.MEMBER: 3},
-            overrides={},
+            overrides=overrides or {},
             now=now - 2 * DAYS,
             zone=ZONE,
         )
@@ -258,7 +261,7 @@ async def test_refusals_revocation_and_unlinking_mid_flow(harness: Harness, sess
     worker = await _linked(harness, "Wang Waichu", "+8613800000011")
     father = await _linked(harness, "Wang Fuqin", "+8613800000012")
     li = await _linked(harness, "Li Dagong", "+8613800000013")
-    await _election(sessions, roll)
+    await _election(sessions, roll, overrides={"proxy_cap": 1})
 
     # A candidate cannot hold proxies (ZJ 25); a relationship the province does not list is refused.
     refused = await _ask_holder(harness, li, "钱", "钱候选", "brother or sister")
@@ -266,9 +269,17 @@ async def test_refusals_revocation_and_unlinking_mid_flow(harness: Harness, sess
     other = await _ask_holder(harness, li, "李姐", "李姐姐", "other near relative")
     assert other.content.startswith("In this election only these near relatives can vote for you:")
 
-    assert (await _ask_holder(harness, worker, "王父", "王父亲", "father or mother")).content.startswith(
-        "Sent."
-    )
+    await harness.say(worker, "/proxy")
+    matches = await harness.say(worker, "王父")
+    relations = await _press(harness, worker, matches, matches.button_texts[0])
+    confirm = await _press(harness, worker, relations, "father or mother")
+    assert (await _press(harness, worker, confirm, "✅ Yes, ask them")).content.startswith("Sent.")
+    # A second press of the same button: one active request per principal.
+    again = await _press(harness, worker, confirm, "✅ Yes, ask them")
+    assert again.content.startswith("You have already asked someone to vote for you.")
+    # The father is at the cap (1 here, by the committee's choice): Li is refused.
+    capped = await _ask_holder(harness, li, "王父", "王父亲", "brother or sister")
+    assert capped.content.startswith("王父亲 already votes for 1 people, the most allowed")
     # No chains: the worker has delegated, so nobody can delegate to the worker.
     chain = await _ask_holder(harness, li, "王外", "王外出", "brother or sister")
     assert "王外出 has asked someone else to vote for them" in chain.content
@@ -312,3 +323,15 @@ async def test_refusals_revocation_and_unlinking_mid_flow(harness: Harness, sess
     async with sessions() as session:
         rows = (await session.exec(select(ProxyAuthorization))).all()
     assert sorted(r.status for r in rows) == sorted([ProxyStatus.REVOKED.value, ProxyStatus.DECLINED.value])
+
+
+async def test_after_the_last_day_for_requests_nothing_is_recorded(
+    harness: Harness, sessions: SessionFactory
+) -> None:
+    roll = await make_village(sessions, "青山村", people=PEOPLE)
+    worker = await _linked(harness, "Wang Waichu", "+8613800000011")
+    await _election(sessions, roll, days_to_go=2)  # ZJ 25: requests until 3 days before
+    late = await _ask_holder(harness, worker, "王父", "王父亲", "father or mother")
+    assert late.content.startswith("The last day to ask was") and "Nothing was recorded" in late.content
+    async with sessions() as session:
+        assert (await session.exec(select(ProxyAuthorization))).all() == []
