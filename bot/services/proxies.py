@@ -567,7 +567,10 @@ def _note(
     election: Election,
     principal: Person,
     holder: Person,
-    **more: object,
+    *,
+    reason: str | None = None,
+    duties: tuple[ProxyDuty, ...] = (),
+    file_path: str | None = None,
 ) -> ProxyNote:
     assert row.id is not None
     return ProxyNote(
@@ -577,7 +580,9 @@ def _note(
         principal.name,
         holder.name,
         Relationship(row.relationship),
-        **more,  # type: ignore[arg-type]
+        reason=reason,
+        duties=duties,
+        file_path=file_path,
     )
 
 
@@ -726,29 +731,42 @@ async def decide_proxy(
     default_locale: str,
 ) -> ProxyResult:
     """The committee approves (the principal gets the pre-filled written form as a PDF) or rejects
-    with a reason. Deciding twice is refused; only an authorization the holder agreed to is decided."""
-    try:
-        result = await _decide(
-            session, me, authorization_id, approve, reason, now, notify, form_words, out_dir, default_locale
-        )
-    except CjkFontMissing:
-        result = ProxyResult(refusal=FlowRefusal.FONT_MISSING)
+    with a reason. Deciding twice is refused; only an authorization the holder agreed to is decided.
+
+    The form is drawn before the deciding transaction (most of a second of CPU, and SQLite has one
+    writer); the decision then locks the row and checks again, and a form drawn for nothing is
+    deleted."""
+    form_path: Path | None = None
+    if approve:
+        checked = await _check_decision(session, me, authorization_id, approve, reason, lock=False)
+        if checked.refusal is not None:
+            return await _finish(session, checked)
+        form = await _form_of(session, checked, form_words, default_locale)
+        await session.commit()  # end the read before drawing
+        assert checked.authorization is not None
+        row = checked.authorization
+        # One file per drawing: two members approving at once must not delete each other's form.
+        form_path = out_dir / f"proxy-form-{row.id}-{row.verification_code}-{secrets.token_hex(4)}.pdf"
+        try:
+            await asyncio.to_thread(_write_form, form, form_path)
+        except CjkFontMissing:
+            return ProxyResult(refusal=FlowRefusal.FONT_MISSING)
+    result = await _decide(
+        session, me, authorization_id, approve, reason, now, notify, form_path, default_locale
+    )
+    if result.refusal is not None and form_path is not None:
+        form_path.unlink(missing_ok=True)
     return await _finish(session, result)
 
 
-async def _decide(
-    session: AsyncSession,
-    me: Me | None,
-    authorization_id: int,
-    approve: bool,
-    reason: str,
-    now: datetime,
-    notify: ProxyNotifier,
-    form_words: FormWords,
-    out_dir: Path,
-    default_locale: str,
+async def _check_decision(
+    session: AsyncSession, me: Me | None, authorization_id: int, approve: bool, reason: str, *, lock: bool
 ) -> ProxyResult:
-    row = await proxies_repo.lock(session, authorization_id)
+    """What the decision would be refused for, else the row and its people (locked if ``lock``)."""
+    if lock:
+        row = await proxies_repo.lock(session, authorization_id)
+    else:
+        row = await session.get(ProxyAuthorization, authorization_id)
     if row is None:
         return ProxyResult(refusal=FlowRefusal.NOT_FOUND)
     found = await _committee_election(session, me, row.election_id)
@@ -767,25 +785,52 @@ async def _decide(
         return replace(base, refusal=FlowRefusal.EMPTY_REASON)
     if len(reason) > REASON_LIMIT:
         return replace(base, refusal=FlowRefusal.REASON_TOO_LONG)
+    return base
+
+
+async def _form_of(
+    session: AsyncSession, checked: ProxyResult, form_words: FormWords, default_locale: str
+) -> ProxyForm:
+    row, election = checked.authorization, checked.election
+    assert (
+        row is not None
+        and election is not None
+        and checked.principal is not None
+        and checked.holder is not None
+    )
+    village = await session.get(Village, election.village_id)
+    assert village is not None
+    locale = await _principal_locale(session, row.principal_person_id, default_locale)
+    return form_words(row, checked.principal, checked.holder, election, village, locale)
+
+
+async def _decide(
+    session: AsyncSession,
+    me: Me | None,
+    authorization_id: int,
+    approve: bool,
+    reason: str,
+    now: datetime,
+    notify: ProxyNotifier,
+    form_path: Path | None,
+    default_locale: str,
+) -> ProxyResult:
+    base = await _check_decision(session, me, authorization_id, approve, reason, lock=True)
+    if base.refusal is not None:
+        return base
+    row, found, principal, holder = base.authorization, base.election, base.principal, base.holder
+    assert row is not None and found is not None and principal is not None and holder is not None
+    reason = reason.strip()
     row.status = (ProxyStatus.APPROVED if approve else ProxyStatus.REJECTED).value
     row.committee_reason = reason or None
     row.decided_at = now
     row.decided_by_account_id = me.account.id if me else None
     session.add(row)
-    policy = policy_of(found)
     created_by = me.account.id if me else None
-    form_path: Path | None = None
     if approve:
-        village = await session.get(Village, found.village_id)
-        assert village is not None and row.id is not None
-        locale = await _principal_locale(session, row.principal_person_id, default_locale)
-        form = form_words(row, principal, holder, found, village, locale)
-        form_path = out_dir / f"proxy-form-{row.id}-{row.verification_code}.pdf"
-        await asyncio.to_thread(_write_form, form, form_path)
-        duties = tuple(duty for duty, _ in proxy_duties(policy))
-        note = _note(
-            NoteKind.APPROVED, row, found, principal, holder, duties=duties, file_path=str(form_path)
-        )
+        duties = tuple(duty for duty, _ in proxy_duties(policy_of(found)))
+        path = str(form_path) if form_path is not None else None
+        note = _note(NoteKind.APPROVED, row, found, principal, holder, duties=duties, file_path=path)
         await _note_to(
             session,
             row.principal_person_id,

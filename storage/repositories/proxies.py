@@ -39,7 +39,12 @@ async def with_status(session: AsyncSession, election_id: int, *statuses: str) -
 async def lock(session: AsyncSession, authorization_id: int) -> ProxyAuthorization | None:
     """The authorization, its row locked until commit on PostgreSQL (SQLite: BEGIN IMMEDIATE), so a
     holder's answer and the principal's revocation cannot both win."""
-    statement = select(ProxyAuthorization).where(ProxyAuthorization.id == authorization_id).with_for_update()
+    statement = (
+        select(ProxyAuthorization)
+        .where(ProxyAuthorization.id == authorization_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # what this session read earlier may be stale
+    )
     return (await session.exec(statement)).first()
 
 

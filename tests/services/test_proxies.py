@@ -562,3 +562,24 @@ async def test_unknown_election(sessions: SessionFactory, tmp_path: Path) -> Non
         )
         intent = await proxies.record_intent(session, me, 9999, IntentChoice.PROXY, NOW)
     assert missing.refusal is FlowRefusal.UNKNOWN_ELECTION and intent.refusal is FlowRefusal.UNKNOWN_ELECTION
+
+
+async def test_two_members_approving_at_once_decide_once_and_keep_one_form(
+    sessions: SessionFactory, tmp_path: Path
+) -> None:
+    _cjk_font_or_skip()
+    w = await world(sessions, tmp_path)
+    await w.me("王外出")
+    requested = await w.request("王外出", "王父亲")
+    assert requested.authorization is not None
+    pid = requested.authorization.id or 0
+    assert (await w.answer("王父亲", pid)).refusal is None
+    await w.me("赵主任")
+    first, second = await asyncio.gather(w.decide(pid), w.decide(pid))
+    assert sorted(str(r.refusal) for r in (first, second)) == ["None", "already_decided"]
+    winner = first if first.refusal is None else second
+    assert winner.form_path is not None and winner.form_path.is_file()
+    forms = await asyncio.to_thread(lambda: sorted(tmp_path.glob("proxy-form-*.pdf")))
+    assert forms == [winner.form_path]
+    approved = [t for t in await w.texts_to("王外出") if t.startswith("approved|")]
+    assert len(approved) == 1  # the principal is told once
