@@ -15,6 +15,8 @@ from handlers import (
     language,
     notices,
     objections,
+    proxy,
+    proxy_committee,
     publicity,
     questions,
     recommend,
@@ -55,6 +57,8 @@ def build_root_router() -> Router:
                 audit,
                 results,
                 reminders,
+                proxy,
+                proxy_committee,
                 fallback,
                 errors,
             )

@@ -20,6 +20,7 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("ask", __("Ask the candidates a question")),
     ("results", __("Election results of my village")),
     ("reminders", __("Reminders: turn them off or on; for the committee, the plan")),
+    ("proxy", __("Cannot come home? A relative votes for you")),
     ("language", __("Change the language")),
     ("cancel", __("Stop what you are doing")),
     ("forget", __("Unlink this Telegram account from the roll")),
@@ -37,6 +38,7 @@ COMMITTEE_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("questions", __("Questions to the candidates: pass on, reject, publish")),
     ("count", __("Enter, confirm and publish the election results")),
     ("audit", __("The log of the committee's actions (hash-chained)")),
+    ("proxies", __("Proxy votes: review, migrant workers' answers, the list")),
 )
 
 # setMyCommands takes a two-letter ISO 639-1 code, so Traditional Chinese shares the "zh" menu;
