@@ -13,9 +13,9 @@ import typer
 from bot.cli_audit import register as register_audit_commands
 from bot.cli_elections import register as register_election_commands
 from bot.cli_notices import register as register_notice_commands
-from bot.cli_results import register as register_results_commands
-from bot.cli_reminders import register as register_reminder_commands
 from bot.cli_proxy import register as register_proxy_commands
+from bot.cli_reminders import register as register_reminder_commands
+from bot.cli_results import register as register_results_commands
 from bot.cli_roll import register as register_roll_commands
 from bot.cli_sandbox import register_sandbox_command
 from bot.config import Settings, SettingsError, load_settings

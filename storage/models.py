@@ -503,64 +503,6 @@ class CandidateQuestion(SQLModel, table=True):
         Index("ix_candidate_question_asker", "asker_person_id", "election_id", "status"),
         # The committee's lists and counts.
         Index("ix_candidate_question_village_status", "village_id", "status"),
-# --- Proxies (issue 6): migrant workers' participation intent and proxy-vote authorizations -----
-
-
-class IntentChoice(StrEnum):
-    """How a migrant worker says they will take part in an election."""
-
-    COMING_HOME = "coming_home"
-    PROXY = "proxy"  # will authorize a near relative (OL 15 ¶4)
-    NEED_HELP = "need_help"  # e.g. the mobile ballot box for an elderly relative
-    NOT_TAKING_PART = "not_taking_part"
-
-
-class ParticipationIntent(SQLModel, table=True):
-    """A migrant worker's answer to "how will you take part?"; the latest answer counts."""
-
-    __tablename__ = "participation_intent"
-    __table_args__ = (UniqueConstraint("election_id", "person_id", name="uq_participation_intent"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    election_id: int = Field(foreign_key="election.id", nullable=False, index=True)
-    person_id: int = Field(foreign_key="person.id", nullable=False)
-    choice: str = Field(sa_column=Column(String(16), nullable=False))  # IntentChoice
-    answered_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-
-
-class ProxyStatus(StrEnum):
-    REQUESTED = "requested"  # asked by the principal, waiting for the holder
-    ACCEPTED = "accepted"  # the holder agreed (in chat, or on paper/phone through the committee)
-    DECLINED = "declined"
-    APPROVED = "approved"  # the committee approved: only these count
-    REJECTED = "rejected"
-    REVOKED = "revoked"  # taken back by the principal before the deadline
-
-
-# Statuses that hold a place under the holder's cap and block a second request of the principal.
-ACTIVE_PROXY_STATUSES = (ProxyStatus.REQUESTED, ProxyStatus.ACCEPTED, ProxyStatus.APPROVED)
-_ACTIVE_PROXY_SQL = "status IN ('requested', 'accepted', 'approved')"
-
-
-class ProxyAuthorization(SQLModel, table=True):
-    """A principal's (委托人) authorization of a holder (受委托人) to vote for them in one election.
-
-    A principal has at most one active authorization per election: a partial unique index says so,
-    whatever races past the service's check. The holder's cap is kept by locking both people's rows
-    while the request is checked and written (bot.services.proxies.request_proxy).
-    """
-
-    __tablename__ = "proxy_authorization"
-    __table_args__ = (
-        Index(
-            "uq_proxy_active_principal",
-            "election_id",
-            "principal_person_id",
-            unique=True,
-            sqlite_where=text(_ACTIVE_PROXY_SQL),
-            postgresql_where=text(_ACTIVE_PROXY_SQL),
-        ),
-        Index("ix_proxy_holder", "election_id", "holder_person_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -769,6 +711,70 @@ class ScheduledNotice(SQLModel, table=True):
     send_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     created_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+# --- Proxies (issue 6): migrant workers' participation intent and proxy-vote authorizations -----
+
+
+class IntentChoice(StrEnum):
+    """How a migrant worker says they will take part in an election."""
+
+    COMING_HOME = "coming_home"
+    PROXY = "proxy"  # will authorize a near relative (OL 15 ¶4)
+    NEED_HELP = "need_help"  # e.g. the mobile ballot box for an elderly relative
+    NOT_TAKING_PART = "not_taking_part"
+
+
+class ParticipationIntent(SQLModel, table=True):
+    """A migrant worker's answer to "how will you take part?"; the latest answer counts."""
+
+    __tablename__ = "participation_intent"
+    __table_args__ = (UniqueConstraint("election_id", "person_id", name="uq_participation_intent"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False, index=True)
+    person_id: int = Field(foreign_key="person.id", nullable=False)
+    choice: str = Field(sa_column=Column(String(16), nullable=False))  # IntentChoice
+    answered_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ProxyStatus(StrEnum):
+    REQUESTED = "requested"  # asked by the principal, waiting for the holder
+    ACCEPTED = "accepted"  # the holder agreed (in chat, or on paper/phone through the committee)
+    DECLINED = "declined"
+    APPROVED = "approved"  # the committee approved: only these count
+    REJECTED = "rejected"
+    REVOKED = "revoked"  # taken back by the principal before the deadline
+
+
+# Statuses that hold a place under the holder's cap and block a second request of the principal.
+ACTIVE_PROXY_STATUSES = (ProxyStatus.REQUESTED, ProxyStatus.ACCEPTED, ProxyStatus.APPROVED)
+_ACTIVE_PROXY_SQL = "status IN ('requested', 'accepted', 'approved')"
+
+
+class ProxyAuthorization(SQLModel, table=True):
+    """A principal's (委托人) authorization of a holder (受委托人) to vote for them in one election.
+
+    A principal has at most one active authorization per election: a partial unique index says so,
+    whatever races past the service's check. The holder's cap is kept by locking both people's rows
+    while the request is checked and written (bot.services.proxies.request_proxy).
+    """
+
+    __tablename__ = "proxy_authorization"
+    __table_args__ = (
+        Index(
+            "uq_proxy_active_principal",
+            "election_id",
+            "principal_person_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_PROXY_SQL),
+            postgresql_where=text(_ACTIVE_PROXY_SQL),
+        ),
+        Index("ix_proxy_holder", "election_id", "holder_person_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: int = Field(foreign_key="election.id", nullable=False)
     principal_person_id: int = Field(foreign_key="person.id", nullable=False)
     holder_person_id: int = Field(foreign_key="person.id", nullable=False)
     relationship: str = Field(sa_column=Column(String(32), nullable=False))  # bot.rules.policy.Relationship
