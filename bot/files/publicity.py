@@ -815,3 +815,12 @@ def render_publicity_pdf(
             "".join(sorted(pdf.missing)),
         )
     return bytes(pdf.output())
+
+
+def write_publicity_files(
+    plist: PublicityList, labels: PublicityLabels, pdf_path: Path, xlsx_path: Path
+) -> None:
+    """Write the list's PDF and XLSX side by side (blocking: call it off the event loop)."""
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    pdf_path.write_bytes(render_publicity_pdf(plist, labels))
+    write_publicity_xlsx(plist, xlsx_path, labels)

@@ -25,8 +25,7 @@ from bot.files.publicity import (
     PublicityKind,
     PublicityLabels,
     PublicityList,
-    render_publicity_pdf,
-    write_publicity_xlsx,
+    write_publicity_files,
 )
 from bot.rules.policy import Policy, Position
 from bot.rules.recommendation import CutStage
@@ -88,12 +87,6 @@ class PublishedList:
     candidates_reached: int  # of them, linked to Telegram: told privately
 
 
-def _write_documents(plist: PublicityList, labels: PublicityLabels, pdf_path: Path, xlsx_path: Path) -> None:
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    pdf_path.write_bytes(render_publicity_pdf(plist, labels))
-    write_publicity_xlsx(plist, xlsx_path, labels)
-
-
 async def publish_candidate_list(
     session: AsyncSession,
     me: Me | None,
@@ -150,7 +143,7 @@ async def publish_candidate_list(
     digest = plist.fingerprint()
     stem = f"candidates-{election.id}-{stage.value}-{today:%Y%m%d}-{digest[:8]}"
     pdf_path, xlsx_path = out_dir / f"{stem}.pdf", out_dir / f"{stem}.xlsx"
-    await asyncio.to_thread(_write_documents, plist, words.labels, pdf_path, xlsx_path)
+    await asyncio.to_thread(write_publicity_files, plist, words.labels, pdf_path, xlsx_path)
 
     reachable = await elections_repo.bound_accounts(session, list(on_list))
     positions_of_account = {r.account_id: on_list[r.person_id] for r in reachable}

@@ -29,8 +29,7 @@ from bot.files.publicity import (
     PublicityKind,
     PublicityLabels,
     PublicityList,
-    render_publicity_pdf,
-    write_publicity_xlsx,
+    write_publicity_files,
 )
 from bot.locale_choice import resolve_locale
 from bot.rules.policy import OL_15_4, Policy, Relationship, Source
@@ -1035,12 +1034,6 @@ class ProxyListOutcome:
     latest: date | None = None  # the legal last day to publish
 
 
-def _write_list(plist: PublicityList, labels: PublicityLabels, pdf_path: Path, xlsx_path: Path) -> None:
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    pdf_path.write_bytes(render_publicity_pdf(plist, labels))
-    write_publicity_xlsx(plist, xlsx_path, labels)
-
-
 async def publish_proxy_list(
     session: AsyncSession,
     me: Me | None,
@@ -1104,7 +1097,7 @@ async def publish_proxy_list(
     stem = f"proxies-{election_id}-{today:%Y%m%d}-{digest[:8]}"
     pdf_path, xlsx_path = out_dir / f"{stem}.pdf", out_dir / f"{stem}.xlsx"
     try:
-        await asyncio.to_thread(_write_list, plist, words.labels, pdf_path, xlsx_path)
+        await asyncio.to_thread(write_publicity_files, plist, words.labels, pdf_path, xlsx_path)
     except CjkFontMissing:
         return ProxyListOutcome(refusal=FlowRefusal.FONT_MISSING)
     for line in lines:

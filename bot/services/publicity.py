@@ -19,8 +19,7 @@ from bot.files.publicity import (
     PublicityKind,
     PublicityLabels,
     PublicityList,
-    render_publicity_pdf,
-    write_publicity_xlsx,
+    write_publicity_files,
 )
 from bot.rules.policy import ElectionKind, Province, preset
 from bot.rules.schedule import objection_deadline
@@ -71,12 +70,6 @@ class RollPublicityOutcome:
     @property
     def notice_refusal(self) -> NoticeRefusal | None:
         return self.published.refusal if self.published else None
-
-
-def _write_documents(plist: PublicityList, labels: PublicityLabels, pdf_path: Path, xlsx_path: Path) -> None:
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    pdf_path.write_bytes(render_publicity_pdf(plist, labels))
-    write_publicity_xlsx(plist, xlsx_path, labels)
 
 
 def xlsx_beside(pdf_path: str) -> Path:
@@ -135,7 +128,7 @@ async def publish_roll(
     pdf_path, xlsx_path = out_dir / f"{stem}.pdf", out_dir / f"{stem}.xlsx"
     # A 3,000-row PDF is about a second of CPU: off the event loop, so other villagers are served.
     try:
-        await asyncio.to_thread(_write_documents, plist, text.labels, pdf_path, xlsx_path)
+        await asyncio.to_thread(write_publicity_files, plist, text.labels, pdf_path, xlsx_path)
     except CjkFontMissing:
         return RollPublicityOutcome(refusal=PublicityRefusal.FONT_MISSING)
 
