@@ -10,6 +10,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import proxy_text
+from bot.rules.policy import Relationship
 from bot.services.notices import Recipient
 from bot.services.outbox import MessagePayload, SendMethod
 from bot.services.proxies import NoteKind, ProxyNote
@@ -66,6 +67,18 @@ def holder_keyboard(proxy_id: int) -> InlineKeyboardMarkup:
     )
 
 
+def holder_list_text(title: str, principals: Sequence[tuple[str, Relationship]]) -> str:
+    """Election day, to a proxy holder: whose ballots they collect (current locale)."""
+    names = "\n".join(
+        _("• {name} ({relation})").format(name=name, relation=proxy_text.relation_label(rel, tr))
+        for name, rel in principals
+    )
+    return _(
+        "Today is election day of “{title}”. At the polling station you collect the ballots of, "
+        "and vote for:\n{names}\nBring your ID card and the proxy papers."
+    ).format(title=title, names=names)
+
+
 def note_texts(note: ProxyNote) -> tuple[str, InlineKeyboardMarkup | None]:
     """The note's text (and buttons) in the current locale."""
     relation = proxy_text.relation_label(note.relationship, tr)
@@ -103,17 +116,7 @@ def note_texts(note: ProxyNote) -> tuple[str, InlineKeyboardMarkup | None]:
         case NoteKind.REVOKED:
             text = _("{principal} took back the request: you will not vote for them in “{title}”.")
         case NoteKind.ELECTION_DAY:
-            names = "\n".join(
-                _("• {name} ({relation})").format(name=name, relation=proxy_text.relation_label(rel, tr))
-                for name, rel in note.principals
-            )
-            return (
-                _(
-                    "Today is election day of “{title}”. At the polling station you collect the ballots of, "
-                    "and vote for:\n{names}\nBring your ID card and the proxy papers."
-                ).format(title=note.election_title, names=names),
-                None,
-            )
+            return holder_list_text(note.election_title, note.principals), None
     return text.format(**values), None
 
 

@@ -1,6 +1,7 @@
 """The words of each reminder wave, in the recipient's language: one renderer per wave kind.
 
-A new wave kind (bot.services.reminders.WAVE_KINDS) adds one entry to `RENDERERS`.
+A new wave kind (bot.services.reminders.WAVE_KINDS) adds one entry to `RENDERERS`, or to
+`PERSONAL_RENDERERS` when each recipient is told something of their own (WaveSubject.details).
 """
 
 from __future__ import annotations
@@ -8,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.rules.policy import Relationship
 from bot.services.notices import Recipient
 from bot.services.outbox import MessagePayload
+from bot.services.proxies import deadline_of
 from bot.services.reminders import CUSTOM_NOTICE, WaveRenderer, WaveSubject
 from handlers.notice_render import local_date, local_datetime
+from handlers.proxy_render import holder_list_text, intent_keyboard
 
 
 def _title(subject: WaveSubject) -> str:
@@ -96,6 +101,53 @@ def election_day_morning(subject: WaveSubject, locale: str) -> str:
     return "\n".join(lines)
 
 
+def _proxy_deadline(subject: WaveSubject, locale: str) -> str:
+    assert subject.election is not None
+    return local_date(deadline_of(subject.election), locale)
+
+
+def proxy_intent_closing(subject: WaveSubject, locale: str) -> str:
+    assert subject.election is not None
+    return _(
+        "⏰ {village}: you work away from home, and the election committee does not know yet how you will "
+        "take part in “{title}” (election day {day}). If you cannot come home, you can ask a near relative "
+        "to vote for you until {deadline}. Press one answer below."
+    ).format(
+        village=subject.village.name,
+        title=_title(subject),
+        day=local_date(subject.election.election_day, locale),
+        deadline=_proxy_deadline(subject, locale),
+    )
+
+
+def proxy_holder_closing(subject: WaveSubject, locale: str) -> str:
+    return _(
+        "⏰ {village}: a relative asked you to vote for them in “{title}” and is waiting for your answer. "
+        "Please answer by {deadline}: send /proxy."
+    ).format(village=subject.village.name, title=_title(subject), deadline=_proxy_deadline(subject, locale))
+
+
+def proxy_form_closing(subject: WaveSubject, locale: str) -> str:
+    assert subject.election is not None
+    text = _(
+        "📝 {village}: your proxy vote for “{title}” is approved, but the election committee does not have "
+        "your signed written authorization yet. Sign the form you were sent and get it to the committee "
+        "before election day ({day}); without it your relative cannot vote for you."
+    ).format(
+        village=subject.village.name,
+        title=_title(subject),
+        day=local_date(subject.election.election_day, locale),
+    )
+    if subject.village.committee_contact:
+        text += "\n" + _("Questions: {contact}").format(contact=subject.village.committee_contact)
+    return text
+
+
+def election_day_holders(subject: WaveSubject, locale: str, account_id: int) -> str:
+    principals = [(name, Relationship(code)) for name, code in subject.details.get(account_id, ())]
+    return holder_list_text(_title(subject), principals)
+
+
 def objection_deadline(subject: WaveSubject, locale: str) -> str:
     assert subject.notice is not None
     return _(
@@ -125,15 +177,40 @@ RENDERERS: dict[str, Callable[[WaveSubject, str], str]] = {
     "election_day_morning": election_day_morning,
     "objection_deadline": objection_deadline,
     CUSTOM_NOTICE: custom_notice,
+    "proxy_intent_close_48h": proxy_intent_closing,
+    "proxy_intent_close_24h": proxy_intent_closing,
+    "proxy_holder_close_48h": proxy_holder_closing,
+    "proxy_holder_close_24h": proxy_holder_closing,
+    "proxy_form_close_48h": proxy_form_closing,
+    "proxy_form_close_24h": proxy_form_closing,
 }
+# Kinds whose words differ per recipient (WaveSubject.details).
+PERSONAL_RENDERERS: dict[str, Callable[[WaveSubject, str, int], str]] = {
+    "election_day_holders": election_day_holders,
+}
+
+
+def _buttons(subject: WaveSubject) -> InlineKeyboardMarkup | None:
+    """The answer buttons a wave carries, if any: migrant workers answer the intent question at once."""
+    if subject.wave.kind.startswith("proxy_intent_") and subject.election and subject.election.id:
+        return intent_keyboard(subject.election.id)
+    return None
 
 
 def wave_renderer(i18n: I18n) -> WaveRenderer:
     """The renderer the scheduler uses: each recipient's copy in their own language."""
 
     def render(subject: WaveSubject, recipient: Recipient) -> MessagePayload:
+        kind = subject.wave.kind
         with i18n.context(), i18n.use_locale(recipient.locale):
-            text = RENDERERS[subject.wave.kind](subject, recipient.locale) + _footer(subject)
-        return MessagePayload(text=text)
+            if kind in PERSONAL_RENDERERS:
+                text = PERSONAL_RENDERERS[kind](subject, recipient.locale, recipient.account_id)
+            else:
+                text = RENDERERS[kind](subject, recipient.locale)
+            text += _footer(subject)
+            markup = _buttons(subject)
+        return MessagePayload(
+            text=text, reply_markup=markup.model_dump(mode="json", exclude_none=True) if markup else None
+        )
 
     return render

@@ -75,6 +75,20 @@ def kind_label(kind: str) -> str:
             return _("1 day before the objection deadline of a public list")
         case "custom_notice":
             return _("Your scheduled notice")
+        case "proxy_intent_close_48h":
+            return _("2 days before the proxy deadline (to migrant workers who have not answered)")
+        case "proxy_intent_close_24h":
+            return _("1 day before the proxy deadline (to migrant workers who have not answered)")
+        case "proxy_holder_close_48h":
+            return _("2 days before the proxy deadline (to relatives who have not answered a request)")
+        case "proxy_holder_close_24h":
+            return _("1 day before the proxy deadline (to relatives who have not answered a request)")
+        case "proxy_form_close_48h":
+            return _("2 days before election day (to approved proxies without the signed form)")
+        case "proxy_form_close_24h":
+            return _("1 day before election day (to approved proxies without the signed form)")
+        case "election_day_holders":
+            return _("Election day morning: each proxy holder is told whom they vote for")
     return kind
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.rules.policy import OL_13, OL_15_4, Policy, Relationship, Source
-from bot.rules.schedule import proxy_application_latest
+from bot.rules.schedule import proxy_deadline
 
 __all__ = [
     "Authorization",
@@ -91,11 +91,13 @@ def check_proxy_request(
     policy: Policy,
     now: dt.datetime,
     election_day: dt.date,
+    committee_deadline: dt.date | None = None,
 ) -> ProxyOutcome:
     """Every reason ``principal`` may not authorize ``holder``; none means it may.
 
     ``authorizations`` are the election's existing intents (inactive ones are ignored);
-    ``candidates`` the ids of its formal candidates; ``now`` the village's local time.
+    ``candidates`` the ids of its formal candidates; ``now`` the village's local time;
+    ``committee_deadline`` the proxy deadline the committee set in the calendar, if earlier than the law's.
     """
     if not policy.proxy_allowed.value:
         return ProxyOutcome(
@@ -136,7 +138,7 @@ def check_proxy_request(
     if load >= cap:
         refuse(ProxyRefusalReason.HOLDER_AT_CAP, policy.proxy_cap.source)
 
-    deadline = proxy_application_latest(policy, election_day)
+    deadline = proxy_deadline(policy, election_day, committee_deadline)
     if now.date() > deadline:
         lead = policy.proxy_application_lead_days
         source = lead.source if lead.value > 0 else policy.proxy_on_election_day_allowed.source

@@ -101,6 +101,13 @@ def proxy_application_latest(policy: Policy, election_day: dt.date) -> dt.date:
     return election_day - dt.timedelta(days=lead)
 
 
+def proxy_deadline(policy: Policy, election_day: dt.date, committee: dt.date | None) -> dt.date:
+    """The last day a proxy request is accepted: the committee's date when it set one (never later than
+    the law allows), else the latest the law allows."""
+    latest = proxy_application_latest(policy, election_day)
+    return latest if committee is None else min(latest, committee)
+
+
 def proxy_list_latest(policy: Policy, election_day: dt.date) -> dt.date:
     return election_day - dt.timedelta(days=policy.proxy_list_lead_days.value)
 

@@ -42,7 +42,7 @@ from bot.rules.proxy import (
     check_proxy_vote,
     proxy_duties,
 )
-from bot.rules.schedule import proxy_application_latest, proxy_list_latest
+from bot.rules.schedule import proxy_deadline, proxy_list_latest
 from bot.services.elections import policy_of
 from bot.services.identity import Me, RoleName
 from bot.services.notices import (
@@ -85,7 +85,9 @@ __all__ = [
     "approved_forms_missing",
     "ask_migrants",
     "ballot_roster",
+    "deadline_of",
     "decide_proxy",
+    "holders_with_principals",
     "intent_summary",
     "migrants_without_answer",
     "my_proxies",
@@ -421,6 +423,11 @@ async def intent_summary(session: AsyncSession, me: Me | None, election_id: int)
 # --------------------------------------------------------------- who still has something to do
 
 
+def deadline_of(election: Election) -> date:
+    """The last day (village time) a proxy request is made, changed or revoked."""
+    return proxy_deadline(policy_of(election), election.election_day, election.proxy_deadline)
+
+
 async def migrants_without_answer(session: AsyncSession, election_id: int) -> list[int]:
     """Person ids of the migrant workers who have not said how they will take part (reminders)."""
     election = await elections_repo.get(session, election_id)
@@ -515,6 +522,7 @@ async def _request(
         policy,
         now.astimezone(zone),
         election.election_day,
+        election.proxy_deadline,
     )
     base = ProxyResult(
         election=election,
@@ -917,7 +925,7 @@ async def _revoke(
     election = await elections_repo.get(session, row.election_id)
     assert election is not None
     principal, holder = await _load_people(session, row)
-    deadline = proxy_application_latest(policy_of(election), election.election_day)
+    deadline = deadline_of(election)
     base = ProxyResult(
         authorization=row, election=election, principal=principal, holder=holder, deadline=deadline
     )
@@ -987,7 +995,7 @@ async def my_proxies(session: AsyncSession, me: Me, election_id: int) -> MyProxi
         election=election,
         given=tuple(line for line in lines if line.authorization.principal_person_id == pid),
         held=tuple(line for line in lines if line.authorization.holder_person_id == pid),
-        deadline=proxy_application_latest(policy_of(election), election.election_day),
+        deadline=deadline_of(election),
     )
 
 
@@ -1209,6 +1217,35 @@ async def ballot_roster(session: AsyncSession, me: Me | None, election_id: int) 
     )
 
 
+HolderPrincipals = tuple[tuple[str, Relationship], ...]
+
+
+async def _holders_to_tell(
+    session: AsyncSession, election: Election
+) -> list[tuple[RosterHolder, HolderPrincipals, int]]:
+    """Each holder with an authorization that counts: the (name, relationship) of the principals they
+    vote for, and the id of one of those authorizations (the message's reference)."""
+    assert election.id is not None
+    lines = await _lines(session, await proxies_repo.approved(session, election.id))
+    policy = policy_of(election)
+    out = []
+    for holder in _roster(lines, policy):
+        valid = tuple((p.name, p.relationship) for p in holder.principals if p.valid)
+        if not valid:
+            continue
+        first = next(line for line in lines if line.authorization.holder_person_id == holder.holder_person_id)
+        out.append((holder, valid, first.authorization.id or 0))
+    return out
+
+
+async def holders_with_principals(session: AsyncSession, election_id: int) -> dict[int, HolderPrincipals]:
+    """Holder person id -> whom they vote for on election day (the election-day reminder wave)."""
+    election = await elections_repo.get(session, election_id)
+    if election is None:
+        return {}
+    return {h.holder_person_id: valid for h, valid, _ in await _holders_to_tell(session, election)}
+
+
 @dataclass(frozen=True)
 class HolderListsOutcome:
     refusal: FlowRefusal | None = None
@@ -1234,17 +1271,11 @@ async def send_holder_lists(
     if _local_today(now, zone) != found.election_day:
         await session.rollback()
         return HolderListsOutcome(refusal=FlowRefusal.NOT_ELECTION_DAY)
-    policy = policy_of(found)
-    lines = await _lines(session, await proxies_repo.approved(session, election_id))
     sent, unbound = 0, []
-    for holder in _roster(lines, policy):
-        valid = tuple((p.name, p.relationship) for p in holder.principals if p.valid)
-        if not valid:
-            continue
-        first = next(line for line in lines if line.authorization.holder_person_id == holder.holder_person_id)
+    for holder, valid, first in await _holders_to_tell(session, found):
         note = ProxyNote(
             NoteKind.ELECTION_DAY,
-            first.authorization.id or 0,
+            first,
             found.title,
             valid[0][0],
             holder.name,

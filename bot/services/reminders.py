@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +40,8 @@ from bot.rules.reminders import (
     triage_due,
     wave_key,
 )
+from bot.services import proxies
+from bot.services.elections import policy_of
 from bot.services.identity import Me, RoleName
 from bot.services.notices import Recipient
 from bot.services.outbox import BroadcastKind, MessagePayload, OutgoingMessage, enqueue_broadcast
@@ -65,6 +67,9 @@ CUSTOM_HORIZON = timedelta(days=366)
 POLICY = ReminderPolicy()
 
 
+WaveDetail = tuple[tuple[str, str], ...]
+
+
 class SubjectKind(StrEnum):
     """What a wave is timed from: an election's phases, a publicity list, or a committee's notice."""
 
@@ -83,6 +88,9 @@ class WaveSubject:
     election: Election | None = None
     notice: Notice | None = None
     scheduled: ScheduledNotice | None = None
+    # Per recipient (account id): what only they are told, e.g. the principals a proxy holder votes
+    # for. Filled when the wave fires, from its kind's `details`.
+    details: Mapping[int, WaveDetail] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -90,6 +98,8 @@ class WaveSubject:
 
 
 Audience = Callable[[AsyncSession, WaveSubject], Awaitable[Collection[int]]]
+# Person id -> (name, code) pairs the renderer words, e.g. (principal, relationship).
+Details = Callable[[AsyncSession, WaveSubject], Awaitable[Mapping[int, WaveDetail]]]
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ class WaveKind:
     audience: Audience
     essential: bool
     timing: WaveTiming | None = None  # None: timed by the committee (a scheduled notice)
+    details: Details | None = None  # what each recipient alone is told
 
 
 # --------------------------------------------------------------------------------- audiences
@@ -144,6 +155,29 @@ async def whole_village(session: AsyncSession, subject: WaveSubject) -> Collecti
     return [m.person_id for m in members]
 
 
+async def migrants_not_answered(session: AsyncSession, subject: WaveSubject) -> Collection[int]:
+    return await proxies.migrants_without_answer(session, _election_id(subject))
+
+
+async def holders_not_answered(session: AsyncSession, subject: WaveSubject) -> Collection[int]:
+    return await proxies.requests_awaiting_holder(session, _election_id(subject))
+
+
+async def forms_missing(session: AsyncSession, subject: WaveSubject) -> Collection[int]:
+    return await proxies.approved_forms_missing(session, _election_id(subject))
+
+
+async def proxy_holders(session: AsyncSession, subject: WaveSubject) -> Collection[int]:
+    return list(await proxies.holders_with_principals(session, _election_id(subject)))
+
+
+async def principals_of_holders(session: AsyncSession, subject: WaveSubject) -> Mapping[int, WaveDetail]:
+    held = await proxies.holders_with_principals(session, _election_id(subject))
+    return {
+        holder: tuple((name, str(rel)) for name, rel in principals) for holder, principals in held.items()
+    }
+
+
 def _timing(kind: str, phase: str, edge: Edge, offset: timedelta) -> WaveTiming:
     return WaveTiming(kind, phase, edge, offset)
 
@@ -152,13 +186,13 @@ def _hours(lead: timedelta) -> int:
     return int(lead.total_seconds() // 3600)
 
 
-def _close_waves(phase: str, audience: Audience) -> list[WaveKind]:
+def _close_waves(phase: str, audience: Audience, *, essential: bool = False) -> list[WaveKind]:
     return [
         WaveKind(
             f"{phase}_close_{_hours(lead)}h",
             SubjectKind.ELECTION,
             audience,
-            essential=False,
+            essential=essential,
             timing=_timing(f"{phase}_close_{_hours(lead)}h", phase, Edge.CLOSES, -lead),
         )
         for lead in POLICY.close_leads
@@ -168,7 +202,10 @@ def _close_waves(phase: str, audience: Audience) -> list[WaveKind]:
 CUSTOM_NOTICE = "custom_notice"
 
 # The registry. Phases: "recommendation", "trust_vote", "election_day" of an election;
-# "objection" of a publicity list (from its publication to its objection deadline).
+# "objection" of a publicity list (from its publication to its objection deadline). The proxy waves
+# (issue 6's deadlines) each have a phase of their own, so that waves of different audiences due at
+# the same moment never stand in for each other: "proxy_intent" and "proxy_holder" close with the
+# proxy deadline day, "proxy_form" and "election_day_holders" with the start and the end of election day.
 WAVE_KINDS: dict[str, WaveKind] = {
     spec.kind: spec
     for spec in (
@@ -194,6 +231,21 @@ WAVE_KINDS: dict[str, WaveKind] = {
             everyone_on_roll,
             essential=False,
             timing=_timing("election_day_morning", "election_day", Edge.OPENS, POLICY.election_morning),
+        ),
+        # Migrant workers who have not said how they will take part (not legally required).
+        *_close_waves("proxy_intent", migrants_not_answered),
+        # Their own proxy (OL 15 ¶4): a request waiting for the holder's answer, a written form missing.
+        *_close_waves("proxy_holder", holders_not_answered, essential=True),
+        *_close_waves("proxy_form", forms_missing, essential=True),
+        WaveKind(
+            "election_day_holders",
+            SubjectKind.ELECTION,
+            proxy_holders,
+            essential=True,
+            timing=_timing(
+                "election_day_holders", "election_day_holders", Edge.OPENS, POLICY.election_morning
+            ),
+            details=principals_of_holders,
         ),
         # OL 14: a list that concerns them (the voter roll, the candidates) is a legally required notice.
         WaveKind(
@@ -294,6 +346,11 @@ class PlanSummary:
     cancelled: int = 0  # planned waves whose subject is gone (election closed, list withdrawn)
 
 
+# The proxy phases have no opening edge of their own: they run from the election's opening (only open
+# elections are planned) to their deadline, and only their closing waves exist.
+_SINCE_OPENED = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def _election_phases(election: Election, zone: ZoneInfo) -> dict[str, Span]:
     phases: dict[str, Span] = {}
     if election.recommendation_opens is not None and election.recommendation_closes is not None:
@@ -301,7 +358,15 @@ def _election_phases(election: Election, zone: ZoneInfo) -> dict[str, Span]:
     if election.trust_vote_opens is not None and election.trust_vote_closes is not None:
         phases["trust_vote"] = Span(election.trust_vote_opens, election.trust_vote_closes)
     midnight = datetime.combine(election.election_day, time(0), tzinfo=zone)
-    phases["election_day"] = Span(midnight.astimezone(UTC), (midnight + timedelta(days=1)).astimezone(UTC))
+    day = Span(midnight.astimezone(UTC), (midnight + timedelta(days=1)).astimezone(UTC))
+    phases["election_day"] = day
+    if policy_of(election).proxy_allowed.value:
+        # Requests are accepted through the whole deadline day (bot.rules.schedule.proxy_deadline).
+        after = datetime.combine(proxies.deadline_of(election) + timedelta(days=1), time(0), tzinfo=zone)
+        phases["proxy_intent"] = phases["proxy_holder"] = Span(_SINCE_OPENED, after.astimezone(UTC))
+        # A signed written form is needed by the time the holder votes.
+        phases["proxy_form"] = Span(_SINCE_OPENED, day.opens)
+        phases["election_day_holders"] = day
     return phases
 
 
@@ -551,16 +616,25 @@ async def _subject(session: AsyncSession, wave: ReminderWave) -> WaveSubject | N
 
 async def recipients_of(session: AsyncSession, subject: WaveSubject, default_locale: str) -> list[Recipient]:
     """Who the wave reaches if it fires now: its audience, less the muted (unless essential), linked only."""
+    return [r for _, r in await _recipients(session, subject, default_locale)]
+
+
+async def _recipients(
+    session: AsyncSession, subject: WaveSubject, default_locale: str
+) -> list[tuple[int, Recipient]]:
     spec = WAVE_KINDS[subject.wave.kind]
     people = set(await spec.audience(session, subject))
     if not subject.wave.essential:
         people -= await reminders_repo.muted(session, _village_id(subject))
     return [
-        Recipient(
-            v.account_id,
-            v.chat_id,
-            resolve_locale(v.locale, v.telegram_language_code, default_locale),
-            v.name,
+        (
+            v.person_id,
+            Recipient(
+                v.account_id,
+                v.chat_id,
+                resolve_locale(v.locale, v.telegram_language_code, default_locale),
+                v.name,
+            ),
         )
         for v in await reminders_repo.bound_villagers(session, _village_id(subject))
         if v.person_id in people
@@ -614,10 +688,15 @@ async def _fire(
         changed = await reminders_repo.settle_wave(session, wave.id, {"due_at": morning, "updated_at": now})
         return FireOutcome(FireResult.DEFERRED if changed else FireResult.ALREADY_SETTLED, due_at=morning)
 
-    recipients = await recipients_of(session, subject, default_locale)
-    if not recipients:
+    found = await _recipients(session, subject, default_locale)
+    if not found:
         changed = await settle(ReminderWaveStatus.SKIPPED, "nobody_left", fired_at=now)
         return FireOutcome(FireResult.NOBODY if changed else FireResult.ALREADY_SETTLED)
+    spec = WAVE_KINDS[wave.kind]
+    if spec.details is not None:
+        by_person = await spec.details(session, subject)
+        subject = replace(subject, details={r.account_id: by_person[p] for p, r in found if p in by_person})
+    recipients = [r for _, r in found]
     broadcast = await enqueue_broadcast(
         session,
         kind=BroadcastKind.REMINDER,

@@ -10,7 +10,7 @@ import pytest
 from bot.i18n import build_i18n
 from bot.services.notices import Recipient
 from bot.services.reminders import WAVE_KINDS, WaveSubject
-from handlers.reminder_render import RENDERERS, wave_renderer
+from handlers.reminder_render import PERSONAL_RENDERERS, RENDERERS, wave_renderer
 from handlers.reminders import kind_label, parse_local_time
 from storage.models import Election, Notice, ReminderWave, ScheduledNotice, Village, VillageReminderSettings
 
@@ -42,6 +42,7 @@ def _subject(kind: str) -> WaveSubject:
             polling_place="村委会大院",
         ),
         election=Election(
+            id=7,
             village_id=1,
             kind="party_two_ballots",
             province="zj",
@@ -49,6 +50,7 @@ def _subject(kind: str) -> WaveSubject:
             election_day=date(2026, 12, 20),
             recommendation_closes=moment,
             trust_vote_closes=moment,
+            proxy_deadline=date(2026, 12, 17),
         ),
         notice=Notice(
             village_id=1,
@@ -60,11 +62,13 @@ def _subject(kind: str) -> WaveSubject:
             objection_deadline=moment,
         ),
         scheduled=ScheduledNotice(village_id=1, text="明天开会", send_at=moment),
+        details={1: (("王外出", "parent"), ("李打工", "sibling"))},
     )
 
 
 def test_every_kind_has_a_renderer() -> None:
-    assert set(RENDERERS) == set(WAVE_KINDS)
+    assert set(RENDERERS) | set(PERSONAL_RENDERERS) == set(WAVE_KINDS)
+    assert not set(RENDERERS) & set(PERSONAL_RENDERERS)
 
 
 @pytest.mark.parametrize("kind", sorted(WAVE_KINDS))
@@ -77,6 +81,28 @@ def test_each_kind_renders_in_each_language(kind: str, locale: str) -> None:
     assert "青山村" in payload.text or "村党支部换届" in payload.text
     with i18n.context(), i18n.use_locale(locale):
         assert kind_label(kind) != kind
+
+
+def test_proxy_waves_name_the_deadline_and_migrants_can_answer_at_once() -> None:
+    i18n = build_i18n("zh_Hans")
+    render = wave_renderer(i18n)
+    intent = render(_subject("proxy_intent_close_24h"), Recipient(1, 1, "zh_Hans", "王"))
+    assert "12月17日" in (intent.text or "") and intent.reply_markup is not None
+    buttons = [b["callback_data"] for row in intent.reply_markup["inline_keyboard"] for b in row]
+    assert len(buttons) == 4  # the four intent answers
+    holder = render(_subject("proxy_holder_close_48h"), Recipient(1, 1, "en", "Wang"))
+    assert "/proxy" in (holder.text or "") and holder.reply_markup is None
+    form = render(_subject("proxy_form_close_24h"), Recipient(1, 1, "en", "Wang"))
+    assert "0571-1234567" in (form.text or "")
+
+
+def test_each_holder_is_told_their_own_principals() -> None:
+    i18n = build_i18n("zh_Hans")
+    render = wave_renderer(i18n)
+    mine = render(_subject("election_day_holders"), Recipient(1, 1, "zh_Hans", "王父亲")).text or ""
+    assert "王外出" in mine and "李打工" in mine
+    other = render(_subject("election_day_holders"), Recipient(2, 2, "zh_Hans", "别人")).text or ""
+    assert "王外出" not in other
 
 
 def test_election_day_tells_place_and_what_to_bring() -> None:

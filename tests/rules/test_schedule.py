@@ -18,6 +18,7 @@ from bot.rules.schedule import (
     objection_deadline,
     objection_decision_due,
     proxy_application_latest,
+    proxy_deadline,
     proxy_list_latest,
     second_round_latest,
     voter_list_latest,
@@ -291,3 +292,19 @@ def test_window_is_half_open() -> None:
     assert window.contains(at(DAY, 8))
     assert not window.contains(at(DAY, 20))
     assert not window.contains(at(DAY, 7))
+
+
+@pytest.mark.parametrize(
+    ("policy", "committee", "expected"),
+    [
+        (ZJ, None, DAY - dt.timedelta(days=3)),  # the law's latest day
+        (ZJ, DAY - dt.timedelta(days=6), DAY - dt.timedelta(days=6)),  # the committee's earlier day
+        (ZJ, DAY - dt.timedelta(days=3), DAY - dt.timedelta(days=3)),
+        (ZJ, DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=3)),  # never later than the law
+        (SH, DAY, DAY - dt.timedelta(days=5)),
+    ],
+)
+def test_proxy_deadline_is_the_committees_day_within_the_law(
+    policy: Policy, committee: dt.date | None, expected: dt.date
+) -> None:
+    assert proxy_deadline(policy, DAY, committee) == expected
