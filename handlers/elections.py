@@ -17,12 +17,14 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import election_text as words
 from bot.cli_text import province_name
 from bot.config import Settings
+from bot.delivery.sender import OutboxSender
 from bot.rules.policy import ElectionKind, Policy, Position
 from bot.rules.schedule import Schedule, Window
 from bot.scheduling import ReminderScheduler
@@ -508,6 +510,8 @@ async def open_pressed(
     me: Me,
     settings: Settings,
     reminders: ReminderScheduler,
+    i18n: I18n,
+    outbox: OutboxSender,
 ) -> None:
     outcome: ElectionOutcome = await open_election(
         session, me, callback_data.election_id, now=datetime.now(UTC)
@@ -530,6 +534,11 @@ async def open_pressed(
         + "\n"
         + election_line(outcome.election, settings.zone)
     )
+    if outcome.policy is not None and outcome.policy.proxy_allowed.value:
+        # Migrant workers are asked at once how they will take part (come home, a proxy, help, not).
+        from handlers.proxy_committee import ask_and_report  # here: proxy_render imports this module
+
+        await ask_and_report(query.message, session, me, callback_data.election_id, settings, i18n, outbox)
 
 
 def describe_text(described: ElectionDescription, zone: ZoneInfo) -> str:

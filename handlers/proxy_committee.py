@@ -302,19 +302,30 @@ async def ask_pressed(
     outbox: OutboxSender,
 ) -> None:
     await query.answer()
-    message = query.message
+    if isinstance(query.message, Message):
+        await ask_and_report(query.message, session, me, callback_data.election_id, settings, i18n, outbox)
+
+
+async def ask_and_report(
+    message: Message,
+    session: AsyncSession,
+    me: Me,
+    election_id: int,
+    settings: Settings,
+    i18n: I18n,
+    outbox: OutboxSender,
+) -> None:
+    """Ask the migrant workers who have not answered yet, and tell the committee member how many."""
     outcome = await ask_migrants(
         session,
         me,
-        callback_data.election_id,
+        election_id,
         ask=intent_asker(i18n),
         default_locale=settings.default_locale,
         title=_("Migrant workers asked how they will take part"),
-        progress_chat_id=message.chat.id if isinstance(message, Message) else None,
+        progress_chat_id=message.chat.id,
         progress_locale=i18n.current_locale,
     )
-    if not isinstance(message, Message):
-        return
     if outcome.refusal is not None:
         await message.answer(proxy_text.refusal_sentence(ProxyResult(refusal=outcome.refusal), tr))
         return

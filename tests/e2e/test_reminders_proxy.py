@@ -48,7 +48,7 @@ async def _linked(harness: Harness, name: str, phone: str) -> SimUser:
     return user
 
 
-async def _election(sessions: SessionFactory, roll: Roll) -> Election:
+async def _draft(sessions: SessionFactory, roll: Roll) -> Election:
     assert roll.village.id is not None
     async with sessions() as session:
         created = await create_election(
@@ -64,8 +64,13 @@ async def _election(sessions: SessionFactory, roll: Roll) -> Election:
             zone=ZONE,
         )
     assert created.election is not None and created.election.id is not None, created
+    return created.election
+
+
+async def _election(sessions: SessionFactory, roll: Roll) -> Election:
+    draft = await _draft(sessions, roll)
     async with sessions() as session:
-        opened = await open_election(session, None, created.election.id, now=at(1, 10))
+        opened = await open_election(session, None, draft.id or 0, now=at(1, 10))
     assert opened.election is not None, opened
     return opened.election
 
@@ -138,3 +143,22 @@ async def test_proxy_waves_reach_who_still_has_something_to_do(
     assert "王外出" in told.content
     assert await _deliveries(sessions, "election_day_holders") == {"election_day_holders": 1}
     assert not any("Today is election day of" in e.content for e in emu.bot_messages(sister.id))
+
+
+async def test_opening_an_election_in_chat_asks_the_migrant_workers(
+    clock: time_machine.Traveller, harness: Harness, sessions: SessionFactory
+) -> None:
+    emu = harness.emu
+    roll = await make_village(sessions, "青山村", province="ZJ", people=PEOPLE)
+    await grant(sessions, roll.village, MEMBER, "committee")
+    member = emu.create_user("赵主任", language_code="zh-hans")
+    await emu.user_shares_contact(member, MEMBER.removeprefix("+"))
+    await emu.wait_for(member)
+    wang = await _linked(harness, "Wang", "+8613800000011")
+    await _draft(sessions, roll)
+    listed = await harness.say(member, "/elections")
+    await harness.press(member, listed, "开放推荐")
+    report = await emu.wait_for(member, lambda e: "外出务工人员" in e.content, timeout=10)
+    assert "1" in report.content and "周远方" in report.content  # not on Telegram: phone him
+    asked = await emu.wait_for(wang, lambda e: "how will you take part" in e.content, timeout=10)
+    assert len(asked.button_texts) == 4
