@@ -32,6 +32,7 @@ from bot.files.tally import (
 from bot.rules.policy import ElectionKind, Position
 from bot.rules.schedule import Schedule, Window
 from bot.services import elections as elections_service
+from bot.services import proxies as proxies_service
 from bot.services import recommendations as recommendations_service
 from bot.services import trust_votes as trust_service
 from storage.repositories import elections as elections_repo
@@ -278,18 +279,37 @@ def election_show(election_id: Annotated[int, typer.Argument(help="The election'
 
 @election_app.command("open")
 def election_open(election_id: Annotated[int, typer.Argument(help="The election's number.")]) -> None:
-    """Open a prepared election: villagers can recommend during its recommendation period."""
+    """Open a prepared election: villagers can recommend during its recommendation period, and its
+    migrant workers are asked how they will take part (the messages go out when the bot runs)."""
+    from bot.i18n import build_i18n  # aiogram: only the commands that render chat messages need it
+    from handlers.proxy_render import intent_asker
+
     ctx = _context()
     _ = ctx._
+    i18n = build_i18n(ctx.settings.default_locale)
 
-    async def main() -> elections_service.ElectionOutcome:
+    async def main() -> tuple[elections_service.ElectionOutcome, proxies_service.AskOutcome | None]:
         async with _database(ctx) as sessions, sessions() as session:
-            return await elections_service.open_election(session, None, election_id, now=datetime.now(UTC))
+            opened = await elections_service.open_election(session, None, election_id, now=datetime.now(UTC))
+            if opened.policy is None or not opened.policy.proxy_allowed.value:
+                return opened, None
+            asked = await proxies_service.ask_migrants(
+                session,
+                None,
+                election_id,
+                ask=intent_asker(i18n),
+                default_locale=ctx.settings.default_locale,
+            )
+            return opened, asked
 
-    outcome = _run(ctx, main)
+    outcome, asked = _run(ctx, main)
     if outcome.refusal is not None or outcome.election is None:
         ctx.fail("\n".join(words.election_refusal_lines(outcome, _)))
     ctx.say(_("Election {id} is open for recommendations.", id=election_id))
+    if asked is not None and asked.refusal is None:
+        ctx.say(_("Asked {count} migrant workers how they will take part.", count=asked.asked))
+        if asked.unbound:
+            ctx.say(_("Not on Telegram yet, please phone them: {names}", names=_(", ").join(asked.unbound)))
 
 
 # ------------------------------------------------------------------------------------ tally

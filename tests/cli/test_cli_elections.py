@@ -69,7 +69,7 @@ async def _village(sessions: SessionFactory) -> None:
         people=[
             {"name": "王建国", "group": "一组", "birth_year": 1960},
             {"name": "李秀英", "group": "二组", "birth_year": 1980},
-            {"name": "张三", "group": "一组"},
+            {"name": "张三", "group": "一组", "migrant": True},
         ],
     )
 
@@ -107,7 +107,12 @@ async def test_create_show_open(sessions: SessionFactory, database_url: str, tmp
     assert "candidate_list_lead_days" in output and "decision of the election committee" in output
     assert "Zhejiang village committee election rules, art. 17" in " ".join(output.split())
     code, output = await asyncio.to_thread(_invoke, database_url, tmp_path, "election", "open", "1")
-    assert (code, output.strip()) == (0, "Election 1 is open for recommendations.")
+    assert code == 0, output
+    assert output.strip().splitlines() == [
+        "Election 1 is open for recommendations.",
+        "Asked 0 migrant workers how they will take part.",  # 张三 works away and is not on Telegram
+        "Not on Telegram yet, please phone them: 张三",
+    ]
     code, output = await asyncio.to_thread(_invoke, database_url, tmp_path, "election", "open", "1")
     assert code == 1 and "already open" in output
 
