@@ -38,6 +38,10 @@ def action_name(action: str) -> str:
             return _("public list published")
         case AuditAction.PROXY_DECIDED:
             return _("proxy vote decided")
+        case AuditAction.PROXY_CONSENT_RECORDED:
+            return _("relative's consent to a proxy vote recorded")
+        case AuditAction.PROXY_FORM_RECEIVED:
+            return _("signed proxy form received")
         case AuditAction.PAPER_TALLY_IMPORTED:
             return _("paper recommendation counts imported")
         case AuditAction.TRUST_PAPER_IMPORTED:

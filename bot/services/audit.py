@@ -37,6 +37,8 @@ class AuditAction(StrEnum):
     ELECTION_CHANGED = "election_changed"
     LIST_PUBLISHED = "list_published"
     PROXY_DECIDED = "proxy_decided"
+    PROXY_CONSENT_RECORDED = "proxy_consent_recorded"
+    PROXY_FORM_RECEIVED = "proxy_form_received"
     PAPER_TALLY_IMPORTED = "paper_tally_imported"
     TRUST_PAPER_IMPORTED = "trust_paper_imported"
     RESULTS_ENTERED = "results_entered"

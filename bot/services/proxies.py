@@ -43,6 +43,7 @@ from bot.rules.proxy import (
     proxy_duties,
 )
 from bot.rules.schedule import proxy_deadline, proxy_list_latest
+from bot.services.audit import AuditAction, append_audit
 from bot.services.elections import policy_of
 from bot.services.identity import Me, RoleName
 from bot.services.notices import (
@@ -263,6 +264,17 @@ async def _committee_election(
     if me is not None and not me.has_role(election.village_id, RoleName.COMMITTEE):
         return ProxyResult(refusal=FlowRefusal.NOT_ALLOWED)
     return election
+
+
+def _audit_details(row: ProxyAuthorization) -> dict[str, object]:
+    """What the audit trail records of an authorization: ids and its code, no names."""
+    return {
+        "election_id": row.election_id,
+        "proxy_id": row.id,
+        "principal_person_id": row.principal_person_id,
+        "holder_person_id": row.holder_person_id,
+        "verification_code": row.verification_code,
+    }
 
 
 async def _finish(session: AsyncSession, result: ProxyResult) -> ProxyResult:
@@ -698,6 +710,14 @@ async def _consent(
     row.consent_source = source.value
     row.answered_at = now
     session.add(row)
+    await append_audit(
+        session,
+        found.village_id,
+        me,
+        AuditAction.PROXY_CONSENT_RECORDED,
+        {**_audit_details(row), "source": source.value},
+        now=now,
+    )
     await _note_to(
         session,
         row.principal_person_id,
@@ -833,6 +853,14 @@ async def _decide(
     row.decided_at = now
     row.decided_by_account_id = me.account.id if me else None
     session.add(row)
+    await append_audit(
+        session,
+        found.village_id,
+        me,
+        AuditAction.PROXY_DECIDED,
+        {**_audit_details(row), "decision": row.status, "reason": row.committee_reason},
+        now=now,
+    )
     created_by = me.account.id if me else None
     if approve:
         duties = tuple(duty for duty, _ in proxy_duties(policy_of(found)))
@@ -885,6 +913,9 @@ async def record_written_form(
     if row.form_received_at is None:
         row.form_received_at = now
         session.add(row)
+        await append_audit(
+            session, found.village_id, me, AuditAction.PROXY_FORM_RECEIVED, _audit_details(row), now=now
+        )
     return await _finish(session, ProxyResult(authorization=row, election=found))
 
 
@@ -1115,6 +1146,20 @@ async def publish_proxy_list(
             row.published_on = today
             row.published_fingerprint = digest
             session.add(row)
+    # Rolled back with everything else if publish_notice refuses.
+    await append_audit(
+        session,
+        election.village_id,
+        me,
+        AuditAction.LIST_PUBLISHED,
+        {
+            "list": PublicityKind.PROXIES.value,
+            "election_id": election_id,
+            "fingerprint": digest,
+            "rows": len(lines),
+        },
+        now=now,
+    )
     published = await publish_notice(
         session,
         me=me,

@@ -16,12 +16,14 @@ from bot.files.publicity import PublicityLabels
 from bot.rules.policy import Relationship
 from bot.rules.proxy import ProxyDuty, ProxyRefusalReason
 from bot.services import proxies
+from bot.services.audit import verify_audit
 from bot.services.identity import Me
 from bot.services.notices import Recipient
 from bot.services.outbox import MessagePayload, SendMethod
 from bot.services.proxies import ConsentSource, FlowRefusal, ProxyNote
 from storage.db import SessionFactory
 from storage.models import (
+    AuditEntry,
     Delivery,
     Election,
     ElectionCandidate,
@@ -281,6 +283,7 @@ async def test_request_accept_approve_publish_roster_and_election_day(
     async with sessions() as session:
         assert await proxies.approved_forms_missing(session, w.eid) == [w.pid("王外出")]
         await proxies.record_written_form(session, await w.me("赵主任"), pid, now=NOW)
+        await proxies.record_written_form(session, await w.me("赵主任"), pid, now=NOW)  # once is enough
         assert await proxies.approved_forms_missing(session, w.eid) == []
 
     async with sessions() as session:
@@ -297,6 +300,19 @@ async def test_request_accept_approve_publish_roster_and_election_day(
         )
     assert listed.refusal is None and listed.plist is not None and listed.pdf_path is not None
     assert list(listed.plist.rows) == [("1", "一组", "王外出", "王父亲", "parent")]
+    async with sessions() as session:
+        actions = (
+            await session.exec(
+                select(AuditEntry.action)
+                .where(AuditEntry.village_id == (w.roll.village.id or 0))
+                .order_by(col(AuditEntry.seq))
+            )
+        ).all()
+    assert [a for a in actions if a != "role_granted" and not a.startswith("election_")] == [
+        "proxy_decided",
+        "proxy_form_received",
+        "list_published",
+    ]
     flat = re.sub(r"\s+", "", _poppler("pdftotext", str(listed.pdf_path), "-"))
     assert "王外出" in flat and "王父亲" in flat
     async with sessions() as session:
@@ -493,6 +509,23 @@ async def test_committee_consent_decisions_and_refusals(sessions: SessionFactory
         )
     assert empty.refusal is FlowRefusal.NOTHING_TO_PUBLISH
     assert "rejected|王外出|孙未绑|" in await w.texts_to("王外出")
+
+    # The committee's steps are on the village's audit trail (refusals wrote nothing), and it verifies.
+    village_id = w.roll.village.id or 0
+    async with sessions() as session:
+        logged = (
+            await session.exec(
+                select(AuditEntry).where(AuditEntry.village_id == village_id).order_by(col(AuditEntry.seq))
+            )
+        ).all()
+        verified = await verify_audit(session, village_id)
+    proxy_steps = [(e.action, json.loads(e.details)) for e in logged if e.action.startswith("proxy_")]
+    assert [(action, details.get("source"), details.get("decision")) for action, details in proxy_steps] == [
+        ("proxy_consent_recorded", "phone", None),
+        ("proxy_decided", None, "rejected"),
+    ]
+    assert proxy_steps[1][1]["reason"] == "不是近亲属" and proxy_steps[1][1]["proxy_id"] == pid
+    assert verified.intact
 
 
 async def test_sh_list_must_be_published_two_days_before(sessions: SessionFactory, tmp_path: Path) -> None:
