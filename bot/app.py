@@ -29,7 +29,12 @@ from bot.delivery.receipts import ReceiptRecorder
 from bot.delivery.sender import BroadcastProgress, OutboxSender
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import build_i18n
-from bot.middlewares import AccountMiddleware, DbSessionMiddleware, LocaleMiddleware
+from bot.middlewares import (
+    AccountMiddleware,
+    CommandEndsConversationMiddleware,
+    DbSessionMiddleware,
+    LocaleMiddleware,
+)
 from bot.scheduling import ReminderScheduler
 from handlers import build_root_router
 from handlers.delivery_report import DeliveryReporter
@@ -59,6 +64,8 @@ def build_dispatcher(sessions: SessionFactory, i18n: I18n, settings: Settings) -
     dispatcher.update.outer_middleware(locale)
     # Errors are handled after the update's own locale context has closed: apply it again.
     dispatcher.errors.outer_middleware(locale)
+    # Before any router: a command typed mid-conversation is a command, never the awaited text.
+    dispatcher.message.outer_middleware(CommandEndsConversationMiddleware())
     dispatcher.include_router(build_root_router())
     # Handlers get it as `receipts`: "I have read this" is written in batches by this one writer.
     dispatcher["receipts"] = ReceiptRecorder(sessions)

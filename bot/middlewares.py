@@ -1,13 +1,16 @@
-"""Update-level middlewares: one database session per update, the account, the locale."""
+"""Update-level middlewares (one database session per update, the account, the locale) and the
+message-level one that lets a command end a conversation."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import Chat, TelegramObject, User
+from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Chat, Message, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.receipts import Batcher
 from bot.locale_choice import resolve_locale
@@ -82,3 +85,66 @@ class LocaleMiddleware(I18nMiddleware):
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         locale = data.get("locale")
         return locale if isinstance(locale, str) else self.i18n.default_locale
+
+
+def command_name(message: Message) -> tuple[str, str] | None:
+    """The command a message starts with, as Telegram marked it: (name, mention), or None.
+
+    Only a ``bot_command`` entity at offset 0 counts (of the text, or of a caption, as aiogram's
+    `Command` filter reads both): "/ 3 people" or a slash further on is ordinary text.
+    """
+    text, entities = (
+        (message.text, message.entities)
+        if message.text is not None
+        else (message.caption, message.caption_entities)
+    )
+    if not text or not entities:
+        return None
+    first = next((e for e in entities if e.type == "bot_command" and e.offset == 0), None)
+    if first is None:
+        return None
+    # Commands are ASCII, so UTF-16 units and characters agree up to the entity's end.
+    name, _at, mention = text[1 : first.length].partition("@")
+    return name.lower(), mention
+
+
+class CommandEndsConversationMiddleware(BaseMiddleware):
+    """A command sent while a conversation waits for typed text ends that conversation first.
+
+    Without this the waiting step takes the command as its answer: "/help" became the objection's
+    text or a name to search for. So before routing, the state and its data are cleared and the
+    command is routed as if no conversation were open, after a short line saying that what was
+    half entered is gone. aiogram's FSM middleware has already put ``raw_state`` into the handler
+    data (StateFilter reads it), so that is reset too.
+
+    Commands in ``keep`` pass untouched: /cancel clears the state itself and says so. A step that
+    should one day take a command of its own (a "/skip") must be named here as well.
+    Callback queries are not messages and never pass through here: a button press leaves the
+    conversation as it is.
+    """
+
+    def __init__(self, keep: frozenset[str] = frozenset({"cancel"})) -> None:
+        self._keep = keep
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state: FSMContext | None = data.get("state")
+        if not isinstance(event, Message) or state is None or data.get("raw_state") is None:
+            return await handler(event, data)
+        command = command_name(event)
+        if command is None or command[0] in self._keep or not await self._for_us(command[1], data):
+            return await handler(event, data)
+        await state.clear()
+        data["raw_state"] = None
+        await event.answer(_("What you had started was stopped; nothing from it was saved."))
+        return await handler(event, data)
+
+    @staticmethod
+    async def _for_us(mention: str, data: dict[str, Any]) -> bool:
+        """In a group, "/help@other_bot" is meant for another bot: our conversation stays open."""
+        if not mention:
+            return True
+        bot: Bot | None = data.get("bot")
+        if bot is None:
+            return True
+        me = await bot.me()
+        return me.username is not None and me.username.lower() == mention.lower()

@@ -580,11 +580,11 @@ def build_router() -> Router:
     )
     router.callback_query.register(answer_pressed, QuestionCallback.filter(F.action == QuestionAction.ANSWER))
     router.callback_query.register(refuse_press, QuestionCallback.filter())
-    # Typed text last, so that a command sent in the middle of a conversation stays a command.
-    typed = F.text & ~F.text.startswith("/")
-    router.message.register(question_typed, StateFilter(AskForm.text), typed)
-    router.message.register(reason_typed, StateFilter(QuestionForm.reason), typed)
-    router.message.register(answer_typed, StateFilter(QuestionForm.answer), typed)
+    # A command sent in the middle of a conversation never gets here: it ends the conversation
+    # first (bot.middlewares.CommandEndsConversationMiddleware).
+    router.message.register(question_typed, StateFilter(AskForm.text), F.text)
+    router.message.register(reason_typed, StateFilter(QuestionForm.reason), F.text)
+    router.message.register(answer_typed, StateFilter(QuestionForm.answer), F.text)
     router.message.register(
         not_text, StateFilter(AskForm.text, QuestionForm.reason, QuestionForm.answer), ~F.text
     )

@@ -114,8 +114,11 @@ def _pdf_text(data: bytes, tmp_path: Path) -> str:
 
 
 async def _ask_holder(harness: Harness, user: SimUser, typed: str, person: str, relation: str) -> ChatEvent:
-    """/proxy up to the confirmation: returns the bot's answer to "Yes, ask them"."""
-    prompt = await harness.say(user, "/proxy")
+    """/proxy up to the confirmation: returns the bot's answer to "Yes, ask them".
+
+    After a refused request the search is still open: /proxy first ends it (one line says so)."""
+    await harness.emu.user_sends(user, "/proxy")
+    prompt = await harness.emu.wait_for(user, lambda e: not e.content.startswith("What you had started"))
     assert "a near relative who votes in this village can vote for you" in prompt.content, prompt.content
     matches = await harness.say(user, typed)
     relations = await _press(
