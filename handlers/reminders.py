@@ -75,6 +75,8 @@ def kind_label(kind: str) -> str:
             return _("1 day before the objection deadline of a public list")
         case "custom_notice":
             return _("Your scheduled notice")
+        case "results_final":
+            return _("The day after the objection window of the results: they are now final")
     return kind
 
 

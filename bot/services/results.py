@@ -592,6 +592,15 @@ async def _evaluate(session: AsyncSession, entry: ResultEntry) -> Evaluation:
     return Evaluation(election, village, entry, tuple(results), women_check)
 
 
+async def elected_by_position(
+    session: AsyncSession, entry: ResultEntry
+) -> tuple[tuple[Position, tuple[str, ...]], ...]:
+    """Who an entry elects, position by position in the election's order (a read in the caller's
+    transaction)."""
+    evaluation = await _evaluate(session, entry)
+    return tuple((p.position, tuple(p.names[c] for c in p.outcome.elected)) for p in evaluation.positions)
+
+
 async def _published_first_round(session: AsyncSession, election: Election) -> ResultEntry | None:
     for entry in reversed(await results_repo.entries_of(session, election.id or 0)):
         if entry.round == ElectionRound.FIRST.value and entry.status == ResultEntryStatus.PUBLISHED:

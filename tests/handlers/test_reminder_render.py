@@ -8,11 +8,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import build_i18n
+from bot.rules.policy import Position
 from bot.services.notices import Recipient
-from bot.services.reminders import WAVE_KINDS, WaveSubject
+from bot.services.reminders import WAVE_KINDS, FinalResults, WaveSubject
 from handlers.reminder_render import RENDERERS, wave_renderer
 from handlers.reminders import kind_label, parse_local_time
-from storage.models import Election, Notice, ReminderWave, ScheduledNotice, Village, VillageReminderSettings
+from storage.models import (
+    Election,
+    Notice,
+    ReminderWave,
+    ResultEntry,
+    ScheduledNotice,
+    Village,
+    VillageReminderSettings,
+)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -60,7 +69,18 @@ def _subject(kind: str) -> WaveSubject:
             objection_deadline=moment,
         ),
         scheduled=ScheduledNotice(village_id=1, text="明天开会", send_at=moment),
-    )
+        results=FinalResults(
+            entry=ResultEntry(
+                election_id=1, round="first", version=1, registered=20, fingerprint="ab12" * 16,
+                entered_at=moment,
+            ),
+            election=Election(
+                village_id=1, kind="village_committee", province="zj", title="第十二届村民委员会选举",
+                election_day=date(2026, 12, 20),
+            ),
+            elected=((Position.DIRECTOR, ("王伟",)), (Position.MEMBER, ("张强", "刘芳"))),
+        ),
+    )  # fmt: skip
 
 
 def test_every_kind_has_a_renderer() -> None:
@@ -77,6 +97,20 @@ def test_each_kind_renders_in_each_language(kind: str, locale: str) -> None:
     assert "青山村" in payload.text or "村党支部换届" in payload.text
     with i18n.context(), i18n.use_locale(locale):
         assert kind_label(kind) != kind
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("zh_Hans", ["已成为最终结果", "主任：王伟", "委员：张强、刘芳"]),
+        ("en", ["now final", "Director: 王伟"]),
+    ],
+)
+def test_results_final_names_election_elected_fingerprint_and_results(locale: str, words: list[str]) -> None:
+    i18n = build_i18n("zh_Hans")
+    text = wave_renderer(i18n)(_subject("results_final"), Recipient(1, 1, locale, "王")).text or ""
+    for word in [*words, "第十二届村民委员会选举", "ab12 ab12 ab12 ab12", "/results"]:
+        assert word in text
 
 
 def test_election_day_tells_place_and_what_to_bring() -> None:
