@@ -66,11 +66,14 @@ async def committee_group_command(message: Message, session: AsyncSession, me: M
         if me is None or not villages:
             await message.answer(not_allowed_text())
             return
+        # Addressed to the bot by name: with privacy mode on, that is what reaches a bot in a group.
+        me_bot = await message.bot.me() if message.bot is not None else None
+        command = f"/committeegroup@{me_bot.username}" if me_bot and me_bot.username else "/committeegroup"
         lines = [
             _(
                 "To post results to your committee's Telegram group as well: add me to that group, "
-                "then send /committeegroup in the group."
-            )
+                "then send {command} in the group."
+            ).format(command=command)
         ]
         for status in await committee_group_status(session, me):
             if status.linked:

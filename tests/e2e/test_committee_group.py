@@ -87,7 +87,11 @@ async def test_a_member_links_the_group_results_go_there_and_relinking_moves_it(
 
     # In a private chat the command says what to do.
     explained = await harness.say(first, "/committeegroup")
-    assert "拉进那个群" in explained.content and "青山村：还没有设" in explained.content
+    assert (
+        "拉进那个群" in explained.content
+        and "/committeegroup@cunmin_test_bot" in explained.content
+        and "青山村：还没有设" in explained.content
+    )
 
     # A villager cannot make the group the committee's; nothing is stored.
     refused = await _in_group(harness, villager, group, "/committeegroup")
