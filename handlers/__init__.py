@@ -7,6 +7,7 @@ from aiogram import Router
 from handlers import (
     audit,
     cancel,
+    committee_group,
     elections,
     errors,
     fallback,
@@ -56,6 +57,7 @@ def build_root_router() -> Router:
                 questions,
                 audit,
                 results,
+                committee_group,
                 reminders,
                 proxy,
                 proxy_committee,

@@ -52,6 +52,8 @@ def action_name(action: str) -> str:
             return _("vote count confirmed")
         case AuditAction.RESULTS_PUBLISHED:
             return _("results published")
+        case AuditAction.COMMITTEE_GROUP_LINKED:
+            return _("committee group linked")
 
 
 def page_text(page: AuditPage, zone: ZoneInfo) -> str:

@@ -37,6 +37,7 @@ COMMITTEE_COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("objections", __("Objections raised, open and answered")),
     ("questions", __("Questions to the candidates: pass on, reject, publish")),
     ("count", __("Enter, confirm and publish the election results")),
+    ("committeegroup", __("Send it in the committee's Telegram group: results are posted there too")),
     ("audit", __("The log of the committee's actions (hash-chained)")),
     ("proxies", __("Proxy votes: review, migrant workers' answers, the list")),
 )

@@ -13,11 +13,15 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot import election_text as words
+from bot.rules.fingerprint import short_fingerprint
 from bot.rules.policy import Relationship
+from bot.rules.results import ElectionRound
 from bot.services.notices import Recipient
 from bot.services.outbox import MessagePayload
 from bot.services.proxies import deadline_of
-from bot.services.reminders import CUSTOM_NOTICE, WaveRenderer, WaveSubject
+from bot.services.reminders import CUSTOM_NOTICE, RESULTS_FINAL, WaveRenderer, WaveSubject
+from handlers.elections import tr
 from handlers.notice_render import local_date, local_datetime
 from handlers.proxy_render import holder_list_text, intent_keyboard
 
@@ -167,6 +171,33 @@ def custom_notice(subject: WaveSubject, locale: str) -> str:
     )
 
 
+def results_final(subject: WaveSubject, locale: str) -> str:
+    results = subject.results
+    assert results is not None
+    elected = [
+        "  "
+        + _("{position}: {names}").format(position=words.position_name(position, tr), names="、".join(names))
+        for position, names in results.elected
+        if names
+    ]
+    if results.entry.round == ElectionRound.SECOND.value:
+        head = _("✅ {village}: the results of the second round of “{title}” are now final.")
+    else:
+        head = _("✅ {village}: the results of “{title}” are now final.")
+    return "\n".join(
+        [
+            head.format(village=subject.village.name, title=results.election.title)
+            + " "
+            + _("The time for objections is over."),
+            *([_("Elected:"), *elected] if elected else [_("Elected: {names}").format(names=_("nobody"))]),
+            _("Fingerprint of the count: {fingerprint}").format(
+                fingerprint=short_fingerprint(results.entry.fingerprint)
+            ),
+            _("Send /results for the full results."),
+        ]
+    )
+
+
 RENDERERS: dict[str, Callable[[WaveSubject, str], str]] = {
     "recommendation_opens": recommendation_opens,
     "recommendation_close_48h": recommendation_closing,
@@ -183,6 +214,7 @@ RENDERERS: dict[str, Callable[[WaveSubject, str], str]] = {
     "proxy_holder_close_24h": proxy_holder_closing,
     "proxy_form_close_48h": proxy_form_closing,
     "proxy_form_close_24h": proxy_form_closing,
+    RESULTS_FINAL: results_final,
 }
 # Kinds whose words differ per recipient (WaveSubject.details).
 PERSONAL_RENDERERS: dict[str, Callable[[WaveSubject, str, int], str]] = {

@@ -89,6 +89,8 @@ def kind_label(kind: str) -> str:
             return _("1 day before election day (to approved proxies without the signed form)")
         case "election_day_holders":
             return _("Election day morning: each proxy holder is told whom they vote for")
+        case "results_final":
+            return _("The day after the objection window of the results: they are now final")
     return kind
 
 

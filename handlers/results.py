@@ -31,6 +31,7 @@ from bot.delivery.sender import OutboxSender
 from bot.results_text import announcement_text, results_document, tally_problem_sentence
 from bot.rules.fingerprint import format_fingerprint, short_fingerprint
 from bot.rules.policy import Position
+from bot.scheduling import ReminderScheduler
 from bot.services.identity import Me, RoleName
 from bot.services.notices import Recipient
 from bot.services.outbox import MessagePayload, SendMethod
@@ -475,6 +476,7 @@ async def publish_pressed(
     settings: Settings,
     i18n: I18n,
     outbox: OutboxSender,
+    reminders: ReminderScheduler,
 ) -> None:
     if me is None or not isinstance(query.message, Message):
         await query.answer(not_allowed_text(), show_alert=True)
@@ -497,16 +499,23 @@ async def publish_pressed(
         await query.message.answer("\n".join(refusal_lines(outcome.refusal or ResultsRefusal.NOT_ALLOWED)))
         return
     outbox.wake()
-    await query.message.answer(
-        _(
-            "Published to {count} villagers ({unbound} on the roll have not linked Telegram yet: tell them "
-            "in person). Fingerprint of the count, to print on the paper copy:\n{fingerprint}"
-        ).format(
-            count=outcome.recipients,
-            unbound=outcome.unbound,
-            fingerprint=format_fingerprint(outcome.announcement.evaluation.entry.fingerprint),
-        )
+    text = _(
+        "Published to {count} villagers ({unbound} on the roll have not linked Telegram yet: tell them "
+        "in person). Fingerprint of the count, to print on the paper copy:\n{fingerprint}"
+    ).format(
+        count=outcome.recipients,
+        unbound=outcome.unbound,
+        fingerprint=format_fingerprint(outcome.announcement.evaluation.entry.fingerprint),
     )
+    if outcome.committee_group:
+        text += "\n" + _("They are posted to the committee group too.")
+    else:
+        text += "\n" + _(
+            "To post results to the committee's Telegram group too, send /committeegroup in that group."
+        )
+    await query.message.answer(text)
+    # The "now final" wave of these results (and the end of the one a correction replaced), at once.
+    await reminders.rebuild()
 
 
 # --- /results -------------------------------------------------------------------------------------

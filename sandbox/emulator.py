@@ -409,7 +409,8 @@ class Emulator:
     ) -> ChatEvent:
         target = self._chat_for_user(user, chat)
         stored, event = self.state.add_message(target, "user", user.to_api(), content, files=files)
-        self._enqueue("message", dict(stored.json))
+        if target.bot_is_member:  # a group the bot was removed from no longer sends it anything
+            self._enqueue("message", dict(stored.json))
         return event
 
     async def user_sends(self, user: SimUser, text: str, chat: SimChat | None = None) -> ChatEvent:
@@ -555,15 +556,17 @@ class Emulator:
         self._enqueue("callback_query", payload)
         return query.id
 
-    def _member_update(self, user: SimUser, old: str, new: str) -> None:
+    def _member_update(self, user: SimUser, old: str, new: str, chat: SimChat | None = None) -> None:
         def member(status: str) -> dict[str, Any]:
+            if status == "administrator":
+                return self.api._administrator(self.state.bot_user())
             out: dict[str, Any] = {"status": status, "user": self.state.bot_user()}
             if status == "kicked":
                 out["until_date"] = 0
             return out
 
         payload = {
-            "chat": self.state.chats[user.id].to_api(),
+            "chat": (chat or self.state.chats[user.id]).to_api(),
             "from": user.to_api(),
             "date": self.clock.now(),
             "old_chat_member": member(old),
@@ -586,6 +589,29 @@ class Emulator:
         user.blocked = False
         if user.started:
             self._member_update(user, "kicked", "member")
+        self.notifier.notify()
+
+    def remove_bot_from_group(self, group: SimChat, by: SimUser) -> None:
+        """A member removes the bot from a group: the bot gets a my_chat_member update (kicked); sends
+        to the group then fail with 403 "Forbidden: bot was kicked from the group chat"."""
+        if group.type == "private":
+            raise ValueError("the bot can only be removed from a group or supergroup")
+        if by.id not in group.member_ids:
+            raise ValueError(f"user {by.id} is not a member of chat {group.id}")
+        if not group.bot_is_member:
+            return
+        old, group.bot_status = group.bot_status, "kicked"
+        self._member_update(by, old, "kicked", chat=group)
+        self.notifier.notify()
+
+    def add_bot_to_group(self, group: SimChat, by: SimUser) -> None:
+        """A member adds the bot (back) to a group, as a plain member."""
+        if group.type == "private":
+            raise ValueError("the bot can only be added to a group or supergroup")
+        if group.bot_is_member:
+            return
+        old, group.bot_status = group.bot_status, "member"
+        self._member_update(by, old, "member", chat=group)
         self.notifier.notify()
 
     def deactivate(self, user: SimUser) -> None:

@@ -49,6 +49,9 @@ def bad_request(description: str) -> ApiError:
 CHAT_NOT_FOUND = "Bad Request: chat not found"
 BLOCKED = "Forbidden: bot was blocked by the user"
 DEACTIVATED = "Forbidden: user is deactivated"
+# Sends to a group the bot was removed from (LIMITS.md §10, "seen in the wild").
+KICKED_FROM_GROUP = "Forbidden: bot was kicked from the group chat"
+KICKED_FROM_SUPERGROUP = "Forbidden: bot was kicked from the supergroup chat"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly "

@@ -693,8 +693,10 @@ class BotApi:
         chat = st.find_chat(params["chat_id"])
         user_id = params["user_id"]
         if user_id == st.bot_id:
-            if chat.type == "private":
+            if chat.type == "private" or chat.bot_status == "member":
                 return {"status": "member", "user": st.bot_user()}
+            if chat.bot_status == "kicked":
+                return {"status": "kicked", "user": st.bot_user(), "until_date": 0}
             return self._administrator(st.bot_user())
         user = st.users.get(user_id)
         if user is None:

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sandbox.clock import VirtualClock
-from sandbox.errors import BLOCKED, CHAT_NOT_FOUND, DEACTIVATED, ApiError
+from sandbox.errors import (
+    BLOCKED,
+    CHAT_NOT_FOUND,
+    DEACTIVATED,
+    KICKED_FROM_GROUP,
+    KICKED_FROM_SUPERGROUP,
+    ApiError,
+)
 from sandbox.limits import FaultInjector, RateLimiter
 from sandbox.spec import Violation
 from sandbox.updates import UpdateHub
@@ -195,7 +202,10 @@ class EmulatorState:
         return chat
 
     def check_can_send(self, chat: SimChat) -> None:
-        """Refuse messages to users who deactivated their account or blocked the bot."""
+        """Refuse messages to users who deactivated their account or blocked the bot, and to groups the
+        bot was removed from."""
+        if not chat.bot_is_member:
+            raise ApiError(403, KICKED_FROM_SUPERGROUP if chat.type == "supergroup" else KICKED_FROM_GROUP)
         user = chat.user
         if chat.type == "private" and user is not None:
             if user.deactivated:

@@ -130,6 +130,13 @@ class SimChat:
     admin_ids: set[int] = field(default_factory=set)
     #: Set when a group was upgraded to a supergroup: sends to it then fail with migrate_to_chat_id.
     migrated_to: int | None = None
+    #: The bot's own status in a group: "administrator" (as created), "member", or "kicked" once a
+    #: member removed it (sends then fail with 403 and its messages no longer reach it).
+    bot_status: str = "administrator"
+
+    @property
+    def bot_is_member(self) -> bool:
+        return self.type == "private" or self.bot_status in ("administrator", "member")
 
     def to_api(self) -> dict[str, Any]:
         """The ``Chat`` object as it appears in messages."""

@@ -55,6 +55,9 @@ class Village(SQLModel, table=True):
     # What a villager is told when the bot cannot help (e.g. "村委会办公室 0571-1234567").
     committee_contact: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    # The election committee's Telegram group (a negative chat id), linked with /committeegroup there:
+    # results are posted to it too. None: no group linked.
+    committee_group_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class VillagerGroup(SQLModel, table=True):
@@ -675,6 +678,8 @@ class ReminderWave(SQLModel, table=True):
     cancelled_by_account_id: int | None = Field(default=None, foreign_key="account.id", nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    # A "results are now final" wave: the published results entry it announces.
+    result_entry_id: int | None = Field(default=None, foreign_key="result_entry.id", nullable=True)
 
 
 class ReminderMute(SQLModel, table=True):

@@ -44,6 +44,7 @@ class AuditAction(StrEnum):
     RESULTS_ENTERED = "results_entered"
     RESULTS_CONFIRMED = "results_confirmed"
     RESULTS_PUBLISHED = "results_published"
+    COMMITTEE_GROUP_LINKED = "committee_group_linked"
 
 
 # Who acted: a member in chat, an account id (an import that records who entered it), or the shell.

@@ -7,7 +7,7 @@ around it (headers, buttons) are gettext's business on the Telegram side. Servic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -169,15 +169,26 @@ async def publish_notice(
     progress_chat_id: int | None = None,
     progress_locale: str | None = None,
     publicity: PublicityFields | None = None,
+    before_commit: Callable[[Notice], Awaitable[object]] | None = None,
 ) -> PublishOutcome:
     """Store the notice and one delivery row per recipient copy, in one commit.
 
     `me` is None only for the shell (`cunmin notice send`), whose operator has the database itself.
     The sender posts and edits a progress message in `progress_chat_id`, in `progress_locale`.
+    `before_commit` writes what belongs to the same commit (e.g. the copy for the committee's group).
     """
     try:
         outcome = await _publish(
-            session, me, draft, render, default_locale, now, progress_chat_id, progress_locale, publicity
+            session,
+            me,
+            draft,
+            render,
+            default_locale,
+            now,
+            progress_chat_id,
+            progress_locale,
+            publicity,
+            before_commit,
         )
     except IntegrityError:
         # Two presses of "Send" raced past the draft-key check: the unique key stopped the second.
@@ -206,6 +217,7 @@ async def _publish(
     progress_chat_id: int | None,
     progress_locale: str | None,
     publicity: PublicityFields | None,
+    before_commit: Callable[[Notice], Awaitable[object]] | None = None,
 ) -> PublishOutcome:
     if me is not None and not me.has_role(draft.village_id, RoleName.COMMITTEE):
         return PublishOutcome(refusal=NoticeRefusal.NOT_ALLOWED)
@@ -265,6 +277,8 @@ async def _publish(
     )
     notice.broadcast_id = broadcast.id
     session.add(notice)
+    if before_commit is not None:
+        await before_commit(notice)
     await session.commit()
     return PublishOutcome(notice=notice, recipients=len(summary.recipients), unbound=len(summary.unbound))
 

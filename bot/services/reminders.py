@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.locale_choice import resolve_locale
+from bot.rules.policy import Position
 from bot.rules.quiet_hours import is_quiet
 from bot.rules.reminders import (
     Edge,
@@ -45,6 +46,7 @@ from bot.services.elections import policy_of
 from bot.services.identity import Me, RoleName
 from bot.services.notices import Recipient
 from bot.services.outbox import BroadcastKind, MessagePayload, OutgoingMessage, enqueue_broadcast
+from bot.services.results import elected_by_position
 from storage.models import (
     Election,
     ElectionStatus,
@@ -52,12 +54,15 @@ from storage.models import (
     ReminderMute,
     ReminderWave,
     ReminderWaveStatus,
+    ResultEntry,
+    ResultEntryStatus,
     ScheduledNotice,
     Village,
     VillageReminderSettings,
 )
 from storage.repositories import notices as notices_repo
 from storage.repositories import reminders as reminders_repo
+from storage.repositories import results as results_repo
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,16 @@ class SubjectKind(StrEnum):
     ELECTION = "election"
     PUBLICITY = "notice"
     SCHEDULED = "scheduled"
+    RESULTS = "results"  # a published results entry: "now final" once its objection window closed
+
+
+@dataclass(frozen=True)
+class FinalResults:
+    """A published results entry whose objection window has closed: who was elected, position by position."""
+
+    entry: ResultEntry
+    election: Election
+    elected: tuple[tuple[Position, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,7 @@ class WaveSubject:
     election: Election | None = None
     notice: Notice | None = None
     scheduled: ScheduledNotice | None = None
+    results: FinalResults | None = None
     # Per recipient (account id): what only they are told, e.g. the principals a proxy holder votes
     # for. Filled when the wave fires, from its kind's `details`.
     details: Mapping[int, WaveDetail] = field(default_factory=dict)
@@ -200,6 +216,10 @@ def _close_waves(phase: str, audience: Audience, *, essential: bool = False) -> 
 
 
 CUSTOM_NOTICE = "custom_notice"
+RESULTS_FINAL = "results_final"
+# After this long past the end of the objection window, "now final" is stale news (the bot was down):
+# skipped; /results says "final" anyway.
+RESULTS_FINAL_USEFUL = timedelta(days=3)
 
 # The registry. Phases: "recommendation", "trust_vote", "election_day" of an election;
 # "objection" of a publicity list (from its publication to its objection deadline). The proxy waves
@@ -256,6 +276,14 @@ WAVE_KINDS: dict[str, WaveKind] = {
             timing=_timing("objection_deadline", "objection", Edge.CLOSES, -POLICY.objection_lead),
         ),
         WaveKind(CUSTOM_NOTICE, SubjectKind.SCHEDULED, whole_village, essential=True),
+        # The results announcement said "provisional until …": the day after, everyone hears they are final.
+        WaveKind(
+            RESULTS_FINAL,
+            SubjectKind.RESULTS,
+            whole_village,
+            essential=False,
+            timing=_timing(RESULTS_FINAL, RESULTS_FINAL, Edge.OPENS, timedelta(0)),
+        ),
     )
 }
 
@@ -370,6 +398,13 @@ def _election_phases(election: Election, zone: ZoneInfo) -> dict[str, Span]:
     return phases
 
 
+def _results_final_phases(entry: ResultEntry, zone: ZoneInfo) -> dict[str, Span]:
+    """From midnight after the last day for objections (village time) until the news is stale."""
+    assert entry.objections_until is not None
+    final = datetime.combine(entry.objections_until + timedelta(days=1), time(0), tzinfo=zone)
+    return {RESULTS_FINAL: Span(final.astimezone(UTC), (final + RESULTS_FINAL_USEFUL).astimezone(UTC))}
+
+
 @dataclass(frozen=True)
 class _Desired:
     subject: str
@@ -379,12 +414,13 @@ class _Desired:
     phases: Mapping[str, Span]
     timings: Sequence[WaveTiming]
     quiet: QuietHours
+    result_entry_id: int | None = None
 
 
 async def plan_reminders(
     session: AsyncSession, *, now: datetime, election_ids: Collection[int] | None = None
 ) -> PlanSummary:
-    """Bring the stored plan in line with the elections and publicity lists, in one commit.
+    """Bring the stored plan in line with the elections, publicity lists and results, in one commit.
 
     With ``election_ids`` only those elections are re-planned (after a date change); without, the
     whole plan (at start-up). Sent and cancelled waves are never touched; a wave skipped earlier comes
@@ -396,7 +432,17 @@ async def plan_reminders(
     notices = (
         [] if election_ids is not None else await reminders_repo.publicity_with_deadline(session, after=now)
     )
-    settings = await _settings(session, {e.village_id for e in found} | {n.village_id for n in notices})
+    results = (
+        []
+        if election_ids is not None
+        else await results_repo.published_with_objection_window(
+            session, since=(now - RESULTS_FINAL_USEFUL - timedelta(days=2)).date()
+        )
+    )
+    settings = await _settings(
+        session,
+        {e.village_id for e in found} | {n.village_id for n in notices} | {e.village_id for _, e in results},
+    )
 
     desired: list[_Desired] = []
     closed_subjects: set[str] = set()
@@ -430,6 +476,26 @@ async def plan_reminders(
                 {"objection": Span(notice.created_at, notice.objection_deadline)},
                 timings_for(SubjectKind.PUBLICITY),
                 quiet,
+            )
+        )
+    for entry, of_election in results:
+        assert entry.id is not None and entry.objections_until is not None
+        subject = f"{SubjectKind.RESULTS.value}:{entry.id}"
+        if entry.status != ResultEntryStatus.PUBLISHED:
+            # Superseded by a correction: the correction gets its own "final" wave, this one none.
+            closed_subjects.add(subject)
+            continue
+        quiet = quiet_hours_of(settings[of_election.village_id])
+        desired.append(
+            _Desired(
+                subject,
+                of_election.village_id,
+                None,
+                None,
+                _results_final_phases(entry, quiet.zone),
+                timings_for(SubjectKind.RESULTS),
+                quiet,
+                result_entry_id=entry.id,
             )
         )
 
@@ -491,6 +557,7 @@ def _row(
         village_id=item.village_id,
         election_id=item.election_id,
         notice_id=item.notice_id,
+        result_entry_id=item.result_entry_id,
         subject=item.subject,
         phase=phase,
         kind=kind,
@@ -611,7 +678,25 @@ async def _subject(session: AsyncSession, wave: ReminderWave) -> WaveSubject | N
         return None
     if wave.scheduled_notice_id is not None and scheduled is None:
         return None
-    return WaveSubject(wave, village, settings, election, notice, scheduled)
+    results = (
+        await _final_results(session, wave.result_entry_id) if wave.result_entry_id is not None else None
+    )
+    if wave.result_entry_id is not None and results is None:
+        return None
+    if results is not None:
+        election = results.election
+    return WaveSubject(wave, village, settings, election, notice, scheduled, results)
+
+
+async def _final_results(session: AsyncSession, entry_id: int) -> FinalResults | None:
+    """The entry the wave announces, while it is the one in force (a superseded one is not final news)."""
+    entry = await results_repo.get(session, entry_id)
+    if entry is None or entry.status != ResultEntryStatus.PUBLISHED:
+        return None
+    election = await session.get(Election, entry.election_id)
+    if election is None:
+        return None
+    return FinalResults(entry, election, await elected_by_position(session, entry))
 
 
 async def recipients_of(session: AsyncSession, subject: WaveSubject, default_locale: str) -> list[Recipient]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -592,6 +592,15 @@ async def _evaluate(session: AsyncSession, entry: ResultEntry) -> Evaluation:
     return Evaluation(election, village, entry, tuple(results), women_check)
 
 
+async def elected_by_position(
+    session: AsyncSession, entry: ResultEntry
+) -> tuple[tuple[Position, tuple[str, ...]], ...]:
+    """Who an entry elects, position by position in the election's order (a read in the caller's
+    transaction)."""
+    evaluation = await _evaluate(session, entry)
+    return tuple((p.position, tuple(p.names[c] for c in p.outcome.elected)) for p in evaluation.positions)
+
+
 async def _published_first_round(session: AsyncSession, election: Election) -> ResultEntry | None:
     for entry in reversed(await results_repo.entries_of(session, election.id or 0)):
         if entry.round == ElectionRound.FIRST.value and entry.status == ResultEntryStatus.PUBLISHED:
@@ -676,6 +685,7 @@ class PublishedResults:
     chart_path: Path | None = None
     pdf_path: Path | None = None
     notice_refusal: NoticeRefusal | None = None
+    committee_group: bool = False  # also posted to the committee's Telegram group
 
 
 def _write_files(document: ResultsDocument, chart_path: Path, pdf_path: Path) -> None:
@@ -771,6 +781,37 @@ async def publish_results(
         now=now,
     )
     deadline = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone)
+    village_id = election.village_id
+    village = await session.get(Village, village_id)
+    group_chat_id = village.committee_group_chat_id if village is not None else None
+    posting_account = me.account.id if me is not None else None
+
+    async def post_to_committee_group(notice: Notice) -> None:
+        """The same announcement in the committee's group, in the deployment's language; its own
+        broadcast, so that the villagers' delivery report stays about villagers."""
+        if group_chat_id is None or posting_account is None:
+            return
+        group = Recipient(posting_account, group_chat_id, default_locale, village.name if village else "")
+        await enqueue_broadcast(
+            session,
+            kind=BroadcastKind.RESULTS,
+            title=notice.title,
+            village_id=village_id,
+            created_by_account_id=posting_account,
+            messages=[
+                # No objection button: objections are raised by each villager in their own chat.
+                OutgoingMessage(
+                    account_id=posting_account,
+                    chat_id=group_chat_id,
+                    payload=replace(payload, reply_markup=None),
+                    locale=default_locale,
+                    requires_binding=False,
+                )
+                for payload in render(notice, group, announcement, chart_path, pdf_path)
+            ],
+            commit=False,
+        )
+
     published = await publish_notice(
         session,
         me=me,
@@ -793,6 +834,7 @@ async def publish_results(
             objection_deadline=deadline,
             fingerprint=entry.fingerprint,
         ),
+        before_commit=post_to_committee_group,
     )
     if published.refusal is not None:
         refusal = (
@@ -810,6 +852,7 @@ async def publish_results(
         unbound=published.unbound,
         chart_path=chart_path,
         pdf_path=pdf_path,
+        committee_group=group_chat_id is not None and posting_account is not None,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
@@ -100,6 +100,23 @@ async def latest_published(session: AsyncSession, village_id: int) -> tuple[Resu
     )
     found = (await session.exec(statement)).first()
     return (found[0], found[1]) if found else None
+
+
+async def published_with_objection_window(
+    session: AsyncSession, *, since: date
+) -> list[tuple[ResultEntry, Election]]:
+    """Published (or since superseded) entries whose objection window ends on ``since`` or later."""
+    statement = (
+        select(ResultEntry, Election)
+        .join(Election, col(Election.id) == col(ResultEntry.election_id))
+        .where(
+            col(ResultEntry.status).in_(["published", "superseded"]),
+            col(ResultEntry.objections_until).is_not(None),
+            col(ResultEntry.objections_until) >= since,
+        )
+        .order_by(col(ResultEntry.id))
+    )
+    return [(e, el) for e, el in (await session.exec(statement)).all()]
 
 
 async def open_entries(

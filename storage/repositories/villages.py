@@ -12,6 +12,17 @@ async def get(session: AsyncSession, village_id: int) -> Village | None:
     return await session.get(Village, village_id)
 
 
+async def lock(session: AsyncSession, village_id: int) -> Village | None:
+    """The village, locked until the transaction ends (PostgreSQL; SQLite's one writer already is)."""
+    statement = (
+        select(Village)
+        .where(Village.id == village_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(statement)).first()
+
+
 async def get_by_township_and_name(session: AsyncSession, township: str, name: str) -> Village | None:
     statement = select(Village).where(Village.township == township, Village.name == name)
     return (await session.exec(statement)).first()

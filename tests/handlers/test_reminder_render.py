@@ -8,11 +8,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import build_i18n
+from bot.rules.policy import Position
 from bot.services.notices import Recipient
-from bot.services.reminders import WAVE_KINDS, WaveSubject
+from bot.services.reminders import WAVE_KINDS, FinalResults, WaveSubject
 from handlers.reminder_render import PERSONAL_RENDERERS, RENDERERS, wave_renderer
 from handlers.reminders import kind_label, parse_local_time
-from storage.models import Election, Notice, ReminderWave, ScheduledNotice, Village, VillageReminderSettings
+from storage.models import (
+    Election,
+    Notice,
+    ReminderWave,
+    ResultEntry,
+    ScheduledNotice,
+    Village,
+    VillageReminderSettings,
+)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -62,8 +71,19 @@ def _subject(kind: str) -> WaveSubject:
             objection_deadline=moment,
         ),
         scheduled=ScheduledNotice(village_id=1, text="明天开会", send_at=moment),
+        results=FinalResults(
+            entry=ResultEntry(
+                election_id=1, round="first", version=1, registered=20, fingerprint="ab12" * 16,
+                entered_at=moment,
+            ),
+            election=Election(
+                village_id=1, kind="village_committee", province="zj", title="第十二届村民委员会选举",
+                election_day=date(2026, 12, 20),
+            ),
+            elected=((Position.DIRECTOR, ("王伟",)), (Position.MEMBER, ("张强", "刘芳"))),
+        ),
         details={1: (("王外出", "parent"), ("李打工", "sibling"))},
-    )
+    )  # fmt: skip
 
 
 def test_every_kind_has_a_renderer() -> None:
@@ -103,6 +123,20 @@ def test_each_holder_is_told_their_own_principals() -> None:
     assert "王外出" in mine and "李打工" in mine
     other = render(_subject("election_day_holders"), Recipient(2, 2, "zh_Hans", "别人")).text or ""
     assert "王外出" not in other
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("zh_Hans", ["已成为最终结果", "主任：王伟", "委员：张强、刘芳"]),
+        ("en", ["now final", "Director: 王伟"]),
+    ],
+)
+def test_results_final_names_election_elected_fingerprint_and_results(locale: str, words: list[str]) -> None:
+    i18n = build_i18n("zh_Hans")
+    text = wave_renderer(i18n)(_subject("results_final"), Recipient(1, 1, locale, "王")).text or ""
+    for word in [*words, "第十二届村民委员会选举", "ab12 ab12 ab12 ab12", "/results"]:
+        assert word in text
 
 
 def test_election_day_tells_place_and_what_to_bring() -> None:

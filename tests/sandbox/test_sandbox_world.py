@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramMigrateToChat
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramMigrateToChat
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from sandbox.clock import VirtualClock
@@ -179,6 +179,30 @@ async def test_groups(bot: Bot, emu: Emulator) -> None:
     sent = await bot.send_message("@cunweihui", "会议通知")
     assert sent.chat.id == group.id
     assert [e.sender for e in emu.transcript(group)] == ["user", "bot"]
+
+
+async def test_bot_removed_from_a_group_and_added_back(bot: Bot, emu: Emulator) -> None:
+    head, member = emu.create_user("Head"), emu.create_user("Member")
+    group = emu.create_group("村委会", [head, member])
+    assert (await bot.get_chat_member(group.id, emu.bot["id"])).status == "administrator"
+    emu.remove_bot_from_group(group, by=head)
+    with pytest.raises(TelegramForbiddenError, match="bot was kicked from the group chat"):
+        await bot.send_message(group.id, "会议通知")
+    assert (await bot.get_chat_member(group.id, emu.bot["id"])).status == "kicked"
+    await emu.user_sends(member, "/results", chat=group)  # the bot is not there to see it
+    emu.add_bot_to_group(group, by=head)
+    await emu.user_sends(member, "/results", chat=group)
+    changes = []
+    for u in await _updates(bot):
+        if u.my_chat_member:
+            assert u.my_chat_member.chat.id == group.id and u.my_chat_member.from_user.id == head.id
+            changes.append(
+                f"{u.my_chat_member.old_chat_member.status}->{u.my_chat_member.new_chat_member.status}"
+            )
+        elif u.message:
+            changes.append("message")
+    assert changes == ["administrator->kicked", "kicked->member", "message"]
+    assert (await bot.send_message(group.id, "又回来了")).chat.id == group.id
 
 
 async def test_group_upgrade_to_supergroup(bot: Bot, emu: Emulator) -> None:
