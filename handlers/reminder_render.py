@@ -105,43 +105,38 @@ def election_day_morning(subject: WaveSubject, locale: str) -> str:
     return "\n".join(lines)
 
 
-def _proxy_deadline(subject: WaveSubject, locale: str) -> str:
+def _proxy_values(subject: WaveSubject, locale: str) -> dict[str, str]:
+    """What the proxy waves' sentences name: the village, the election, its day and the proxy deadline."""
     assert subject.election is not None
-    return local_date(deadline_of(subject.election), locale)
+    return {
+        "village": subject.village.name,
+        "title": _title(subject),
+        "day": local_date(subject.election.election_day, locale),
+        "deadline": local_date(deadline_of(subject.election), locale),
+    }
 
 
 def proxy_intent_closing(subject: WaveSubject, locale: str) -> str:
-    assert subject.election is not None
     return _(
         "⏰ {village}: you work away from home, and the election committee does not know yet how you will "
         "take part in “{title}” (election day {day}). If you cannot come home, you can ask a near relative "
         "to vote for you until {deadline}. Press one answer below."
-    ).format(
-        village=subject.village.name,
-        title=_title(subject),
-        day=local_date(subject.election.election_day, locale),
-        deadline=_proxy_deadline(subject, locale),
-    )
+    ).format(**_proxy_values(subject, locale))
 
 
 def proxy_holder_closing(subject: WaveSubject, locale: str) -> str:
     return _(
         "⏰ {village}: a relative asked you to vote for them in “{title}” and is waiting for your answer. "
         "Please answer by {deadline}: send /proxy."
-    ).format(village=subject.village.name, title=_title(subject), deadline=_proxy_deadline(subject, locale))
+    ).format(**_proxy_values(subject, locale))
 
 
 def proxy_form_closing(subject: WaveSubject, locale: str) -> str:
-    assert subject.election is not None
     text = _(
         "📝 {village}: your proxy vote for “{title}” is approved, but the election committee does not have "
         "your signed written authorization yet. Sign the form you were sent and get it to the committee "
         "before election day ({day}); without it your relative cannot vote for you."
-    ).format(
-        village=subject.village.name,
-        title=_title(subject),
-        day=local_date(subject.election.election_day, locale),
-    )
+    ).format(**_proxy_values(subject, locale))
     if subject.village.committee_contact:
         text += "\n" + _("Questions: {contact}").format(contact=subject.village.committee_contact)
     return text

@@ -199,6 +199,20 @@ class World:
         assert (await self.decide(pid)).refusal is None
         return pid
 
+    async def publish(self, now: datetime = NOW) -> proxies.ProxyListOutcome:
+        async with self.sessions() as session:
+            return await proxies.publish_proxy_list(
+                session,
+                await self.me("赵主任"),
+                self.eid,
+                words=WORDS,
+                render=render_notice,
+                out_dir=self.tmp,
+                now=now,
+                zone=ZONE,
+                default_locale="zh_Hans",
+            )
+
     async def texts_to(self, name: str) -> list[str]:
         me = await self.me(name)
         async with self.sessions() as session:
@@ -286,18 +300,7 @@ async def test_request_accept_approve_publish_roster_and_election_day(
         await proxies.record_written_form(session, await w.me("赵主任"), pid, now=NOW)  # once is enough
         assert await proxies.approved_forms_missing(session, w.eid) == []
 
-    async with sessions() as session:
-        listed = await proxies.publish_proxy_list(
-            session,
-            await w.me("赵主任"),
-            w.eid,
-            words=WORDS,
-            render=render_notice,
-            out_dir=tmp_path,
-            now=NOW,
-            zone=ZONE,
-            default_locale="zh_Hans",
-        )
+    listed = await w.publish()
     assert listed.refusal is None and listed.plist is not None and listed.pdf_path is not None
     assert list(listed.plist.rows) == [("1", "一组", "王外出", "王父亲", "parent")]
     async with sessions() as session:
@@ -496,17 +499,7 @@ async def test_committee_consent_decisions_and_refusals(sessions: SessionFactory
     async with sessions() as session:
         row = await session.get(ProxyAuthorization, pid)
         assert row is not None and row.status == ProxyStatus.REJECTED and row.consent_source == "phone"
-        empty = await proxies.publish_proxy_list(
-            session,
-            await w.me("赵主任"),
-            w.eid,
-            words=WORDS,
-            render=render_notice,
-            out_dir=tmp_path,
-            now=NOW,
-            zone=ZONE,
-            default_locale="zh_Hans",
-        )
+    empty = await w.publish()
     assert empty.refusal is FlowRefusal.NOTHING_TO_PUBLISH
     assert "rejected|王外出|孙未绑|" in await w.texts_to("王外出")
 
@@ -530,18 +523,7 @@ async def test_committee_consent_decisions_and_refusals(sessions: SessionFactory
 
 async def test_sh_list_must_be_published_two_days_before(sessions: SessionFactory, tmp_path: Path) -> None:
     w = await world(sessions, tmp_path, province="SH")
-    async with sessions() as session:
-        late = await proxies.publish_proxy_list(
-            session,
-            await w.me("赵主任"),
-            w.eid,
-            words=WORDS,
-            render=render_notice,
-            out_dir=tmp_path,
-            now=local(date(2026, 12, 19), 9),
-            zone=ZONE,
-            default_locale="zh_Hans",
-        )
+    late = await w.publish(now=local(date(2026, 12, 19), 9))
     assert late.refusal is FlowRefusal.LIST_TOO_LATE and late.latest == date(2026, 12, 18)
     # SH 16: requests at least 5 days before.
     assert (

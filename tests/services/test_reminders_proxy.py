@@ -17,7 +17,7 @@ from bot.services.reminders import FireResult, WaveSubject
 from storage.db import SessionFactory
 from storage.models import Delivery, Election, IntentChoice, ReminderWave
 from tests.services.test_elections import DAY, ZONE, local, village
-from tests.services.test_proxies import NOW, WORDS, World, render_notice, world
+from tests.services.test_proxies import NOW, World, world
 from tests.services.test_reminders import PLAN_TIME
 from tests.services.test_reminders import _election as party_election
 
@@ -139,19 +139,7 @@ async def test_each_proxy_wave_reaches_only_who_still_has_something_to_do(
     assert await _texts(sessions, form.broadcast_id) == ["proxy_form_close_48h|王外出|"]
 
     # Election day: only authorizations that count (ZJ 25: published) are on the holder's list.
-    async with sessions() as session:
-        listed = await proxies.publish_proxy_list(
-            session,
-            await w.me("赵主任"),
-            w.eid,
-            words=WORDS,
-            render=render_notice,
-            out_dir=tmp_path,
-            now=NOW,
-            zone=ZONE,
-            default_locale="zh_Hans",
-        )
-    assert listed.refusal is None
+    assert (await w.publish()).refusal is None
     day = await _fire(sessions, "election_day_holders", w.eid, local(DAY, 8))
     assert day.result is FireResult.SENT
     # 李打工's authorization was accepted but never approved by the committee: not on any list.
