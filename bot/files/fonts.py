@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fontTools.ttLib import TTCollection, TTFont, TTLibError  # type: ignore[import-untyped]
+from fpdf import FPDF
 
 __all__ = [
     "FONT_PACKAGE",
@@ -230,3 +231,17 @@ def uncovered(text: str, fonts: Sequence[CjkFont]) -> set[str]:
     """The characters of ``text`` that none of ``fonts`` can draw (whitespace aside)."""
     sets = [font_codepoints(font) for font in fonts]
     return {c for c in set(text) if not c.isspace() and not any(ord(c) in s for s in sets)}
+
+
+def add_fonts_with_fallbacks(pdf: FPDF, faces: Sequence[CjkFont]) -> None:
+    """Register the first face as the PDF's family "cjk" and the others as fpdf2's fallback fonts,
+    so that a rare character in a name that the first lacks is drawn from another installed font."""
+    first, *others = faces
+    pdf.add_font("cjk", "", str(first.path), collection_font_number=first.index)
+    fallbacks = []
+    for number, face in enumerate(others, start=1):
+        family = f"cjk-fallback-{number}"
+        pdf.add_font(family, "", str(face.path), collection_font_number=face.index)
+        fallbacks.append(family)
+    if fallbacks:
+        pdf.set_fallback_fonts(fallbacks)

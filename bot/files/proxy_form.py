@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fpdf import FPDF
 
-from bot.files.fonts import CjkFont, find_cjk_font
+from bot.files.fonts import CjkFont, add_fonts_with_fallbacks, find_cjk_fonts
 
 __all__ = ["ProxyForm", "render_proxy_form"]
 
@@ -32,13 +32,14 @@ class ProxyForm:
     note: str  # what to do with the paper
 
 
-def render_proxy_form(form: ProxyForm, font: CjkFont | None = None) -> bytes:
-    """One A4 page; raises bot.files.fonts.CjkFontMissing when the server has no Chinese font."""
-    face = font or find_cjk_font()
+def render_proxy_form(form: ProxyForm, fonts: Sequence[CjkFont] | None = None) -> bytes:
+    """One A4 page; raises bot.files.fonts.CjkFontMissing when the server has no Chinese font.
+    The first font draws the text, the others stand in for a rare character it lacks."""
+    faces = tuple(fonts or find_cjk_fonts())
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(True, margin=_MARGIN)
-    pdf.add_font("cjk", "", str(face.path), collection_font_number=face.index)
+    add_fonts_with_fallbacks(pdf, faces)
     pdf.add_page()
     width = pdf.w - 2 * _MARGIN
 

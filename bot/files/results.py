@@ -19,7 +19,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from matplotlib.font_manager import FontProperties
 
-from bot.files.fonts import CjkFont, find_cjk_fonts
+from bot.files.fonts import CjkFont, add_fonts_with_fallbacks, find_cjk_fonts
 from bot.rules.fingerprint import format_fingerprint
 
 
@@ -149,9 +149,9 @@ def render_results_pdf(
 ) -> bytes:
     """A4: title, status and turnout, a table per position with what decided each line, the chart,
     and the whole fingerprint on every page."""
-    font = (fonts or _fonts())[0]
+    faces = tuple(fonts or _fonts())
     pdf = _ResultsPdf(document.fingerprint_label.format(fingerprint=format_fingerprint(document.fingerprint)))
-    pdf.add_font("cjk", "", str(font.path), collection_font_number=font.index)
+    add_fonts_with_fallbacks(pdf, faces)
     pdf.set_title(document.title)
     pdf.set_creator("Cunmin")
     # The same count gives the same bytes: the date is the publication date, not the clock.
