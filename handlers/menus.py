@@ -18,6 +18,7 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("recommend", __("Recommend candidates")),
     ("trust", __("Trust vote (two-ballot system)")),
     ("ask", __("Ask the candidates a question")),
+    ("questions", __("Questions to the candidates and their answers")),
     ("results", __("Election results of my village")),
     ("reminders", __("Reminders: turn them off or on; for the committee, the plan")),
     ("proxy", __("Cannot come home? A relative votes for you")),

@@ -40,6 +40,7 @@ from bot.services.questions import (
     my_questions,
     pending_question,
     publish_answers,
+    published_questions,
     question_to_answer,
 )
 from handlers.access import HasRole, not_allowed_text
@@ -54,6 +55,7 @@ from handlers.question_render import (
     committee_text,
     moderation_buttons,
     publish_buttons,
+    published_text,
     rejection_renderer,
     status_text,
     village_renderer,
@@ -491,8 +493,20 @@ async def refuse_press(query: CallbackQuery) -> None:
     await query.answer(not_allowed_text(), show_alert=True)
 
 
-async def refuse(message: Message) -> None:
-    await message.answer(not_allowed_text())
+async def village_list(message: Message, session: AsyncSession, me: Me) -> None:
+    """/questions for a villager: what the committee published, for whoever missed the message."""
+    views = await published_questions(session, me)
+    if views is None:
+        await message.answer(not_linked_text())
+        return
+    if not views:
+        await message.answer(
+            _("No questions to the candidates have been published yet. To ask one, send /ask.")
+        )
+        return
+    for view in reversed(views):  # oldest first, the newest last: nearest to the reply box
+        for piece in chat_pieces(published_text(view)):
+            await message.answer(piece)
 
 
 # ------------------------------------------------------------------------------------ candidates
@@ -568,7 +582,7 @@ def build_router() -> Router:
 
     committee = HasRole(RoleName.COMMITTEE)
     router.message.register(committee_list, Command("questions"), committee)
-    router.message.register(refuse, Command("questions"))
+    router.message.register(village_list, Command("questions"))
     router.callback_query.register(
         forward_pressed, QuestionCallback.filter(F.action == QuestionAction.FORWARD), committee
     )

@@ -51,6 +51,7 @@ from storage.repositories import notices as notices_repo
 from storage.repositories import questions as questions_repo
 
 MY_QUESTIONS_SHOWN = 10
+PUBLISHED_SHOWN = 10  # /questions for a villager: the latest published questions and answers
 COMMITTEE_QUESTIONS_SHOWN = 10
 
 
@@ -377,6 +378,18 @@ async def my_questions(session: AsyncSession, me: Me) -> list[QuestionView]:
         await session.commit()
         return []
     views = await _views(session, await questions_repo.of_asker(session, me.person.id, MY_QUESTIONS_SHOWN))
+    await session.commit()  # end the read (storage/db.py)
+    return views
+
+
+async def published_questions(session: AsyncSession, me: Me) -> list[QuestionView] | None:
+    """What the committee published of the sender's village (question and answers), newest first, for
+    whoever missed the message; None when the sender is not linked to a village."""
+    if me.village is None or me.village.id is None:
+        await session.commit()
+        return None
+    rows = await questions_repo.published_of_village(session, me.village.id, PUBLISHED_SHOWN)
+    views = await _views(session, rows)
     await session.commit()  # end the read (storage/db.py)
     return views
 

@@ -60,6 +60,20 @@ async def of_villages(
     return list((await session.exec(statement)).all())
 
 
+async def published_of_village(session: AsyncSession, village_id: int, limit: int) -> list[CandidateQuestion]:
+    """The village's published questions, the most recently published first."""
+    statement = (
+        select(CandidateQuestion)
+        .where(
+            CandidateQuestion.village_id == village_id,
+            CandidateQuestion.status == QuestionStatus.PUBLISHED.value,
+        )
+        .order_by(col(CandidateQuestion.published_at).desc(), col(CandidateQuestion.id).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all())
+
+
 async def status_counts(session: AsyncSession, village_id: int) -> dict[str, int]:
     statement = (
         sa_select(col(CandidateQuestion.status), func.count())

@@ -119,9 +119,10 @@ async def test_asked_passed_on_answered_and_published(harness: Harness, sessions
     candidate = await _linked(harness, "Wang Jianguo", "+8613800000001")
     zhang = await _linked(harness, "Zhang", "+8613800000003")
 
-    # Committee actions are refused to a villager.
-    refused = await harness.say(zhang, "/questions")
-    assert refused.content == "Sorry, this is only for the village's election committee."
+    # A villager's /questions shows only what the committee published: nothing yet, no moderation.
+    nothing = await harness.say(zhang, "/questions")
+    assert nothing.content == "No questions to the candidates have been published yet. To ask one, send /ask."
+    assert nothing.button_texts == []
 
     # The villager asks one candidate: whom, the question, a preview, send.
     whom = await harness.say(li, "/ask")
@@ -195,6 +196,9 @@ async def test_asked_passed_on_answered_and_published(harness: Harness, sessions
         "🗣 Questions to the candidates of “Qingshan village committee election”, published by the "
         f"election committee\n\nA villager asked 王建国:\n{QUESTION}\n\n王建国 answers:\n{ANSWER}"
     )
+    # Who missed the message finds it again with /questions.
+    again = await harness.say(zhang, "/questions")
+    assert again.content == received.content and again.button_texts == []
     # The asker gets it too, and sees what became of the question.
     await harness.emu.wait_for(li, lambda e: e.content == received.content, timeout=10)
     mine = await harness.say(li, "/ask")
