@@ -1,7 +1,10 @@
 """Planning reminder waves for a county: 50,000 villagers across 100 villages, one open election each.
 
-Loads the villages, people (half of them linked to Telegram, a fifth of those already recommended)
-and elections with bulk inserts, then times, on the real services:
+Loads the villages, people (half of them linked to Telegram, a fifth of those already recommended,
+one in eight a migrant worker) and elections with bulk inserts — half of the villages hold a party
+branch election (two-ballot system), the other half a village committee election, which has the
+proxy waves too (migrant workers who have not answered, holders, forms, election-day lists) — then
+times, on the real services:
 
 * ``plan``: the first `plan_reminders` (every wave of every election and publicity list written);
 * ``replan``: the same again with nothing changed (what start-up and the periodic re-plan cost);
@@ -95,7 +98,7 @@ async def _load(sessions: SessionFactory, villagers: int, villages: int, now: da
                 "village_id": village_id,
                 "name": f"村民{n}",
                 "party_member": n % 10 == 0,
-                "migrant": False,
+                "migrant": n % 8 == 3,
                 "eligible_voter": True,
                 "created_at": now,
                 "updated_at": now,
@@ -139,21 +142,22 @@ async def _load(sessions: SessionFactory, villagers: int, villages: int, now: da
         [
             {
                 "village_id": village_id,
-                "kind": "party_two_ballots",
+                "kind": "party_two_ballots" if index % 2 == 0 else "village_committee",
                 "province": "zj",
                 "title": f"换届{village_id}",
                 "status": "open",
                 "election_day": date(2027, 1, 20),
                 "recommendation_opens": opens,
                 "recommendation_closes": opens + timedelta(days=4),
-                "trust_vote_opens": opens + timedelta(days=6),
-                "trust_vote_closes": opens + timedelta(days=9),
+                # The trust vote (两票制) is the party branch's only.
+                "trust_vote_opens": opens + timedelta(days=6) if index % 2 == 0 else None,
+                "trust_vote_closes": opens + timedelta(days=9) if index % 2 == 0 else None,
                 "policy_overrides": "{}",
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
             }
-            for village_id in village_ids
+            for index, village_id in enumerate(village_ids)
         ],
     )
     async with sessions() as session:
