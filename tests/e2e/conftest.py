@@ -43,6 +43,13 @@ class Harness:
         await self.emu.user_starts(user, payload)
         return await self.emu.wait_for(user)
 
+    async def linked(self, name: str, phone: str, language: str = "en") -> SimUser:
+        """A new user who shares their phone number (linked to the roll if it is on it)."""
+        user = self.emu.create_user(name, language_code=language)
+        await self.emu.user_shares_contact(user, phone.removeprefix("+"))
+        await self.emu.wait_for(user)
+        return user
+
     async def press(self, user: SimUser, message: ChatEvent, text: str) -> ChatEvent:
         """Press the inline button labelled `text`; return the bot's next message or edit."""
         await self.emu.user_presses(user, message, text=text)

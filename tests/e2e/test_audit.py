@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from bot.services.identity import RoleName
 from bot.services.roles import grant_role
-from sandbox.world import SimUser
 from storage.db import SessionFactory
 from tests.e2e.conftest import Harness
 from tests.factories import make_village
 
 SUPERVISOR, VILLAGER = "+8613900000002", "+8613800000001"
-
-
-async def _linked(harness: Harness, name: str, phone: str) -> SimUser:
-    user = harness.emu.create_user(name, language_code="zh-hans")
-    await harness.emu.user_shares_contact(user, phone.removeprefix("+"))
-    await harness.emu.wait_for(user)
-    return user
 
 
 async def test_a_supervisor_pages_through_the_log_a_villager_may_not(
@@ -33,8 +25,8 @@ async def test_a_supervisor_pages_through_the_log_a_villager_may_not(
         await grant_role(session, vid, SUPERVISOR, RoleName.SUPERVISOR)
         for n in range(11):
             await grant_role(session, vid, f"+86137000000{n:02d}", RoleName.OBSERVER)
-    supervisor = await _linked(harness, "钱监督", SUPERVISOR)
-    villager = await _linked(harness, "建国", VILLAGER)
+    supervisor = await harness.linked("钱监督", SUPERVISOR, "zh-hans")
+    villager = await harness.linked("建国", VILLAGER, "zh-hans")
 
     refused = await harness.say(villager, "/audit")
     assert "只给本村的村务监督委员会" in refused.content

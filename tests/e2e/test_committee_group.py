@@ -17,7 +17,7 @@ from sandbox.world import ChatEvent, SimChat, SimUser
 from storage.db import SessionFactory
 from storage.models import AuditEntry, Broadcast, Delivery, ResultEntry, Village
 from tests.e2e.conftest import Harness
-from tests.e2e.test_results import _label, _linked, _offers
+from tests.e2e.test_results import _label, _offers
 from tests.factories import grant, make_village
 from tests.results_setup import ResultsElection, good_tally, results_election
 
@@ -80,9 +80,9 @@ async def test_a_member_links_the_group_results_go_there_and_relinking_moves_it(
     village_id = setup.roll.village.id or 0
     await grant(sessions, setup.roll.village, FIRST, "committee")
     await grant(sessions, setup.roll.village, SECOND, "committee")
-    first = await _linked(harness, "一号委员", FIRST)
-    second = await _linked(harness, "二号委员", SECOND)
-    villager = await _linked(harness, "村民", VILLAGER)
+    first = await harness.linked("一号委员", FIRST, "zh-hans")
+    second = await harness.linked("二号委员", SECOND, "zh-hans")
+    villager = await harness.linked("村民", VILLAGER, "zh-hans")
     group = emu.create_group("青山村选举委员会", [first, second, villager])
 
     # In a private chat the command says what to do.
@@ -167,8 +167,8 @@ async def test_a_member_of_two_committees_picks_the_village_with_a_button(
     other = await make_village(sessions, "白云村", people=[{"name": "白一", "group": "一组"}])
     await grant(sessions, setup.roll.village, FIRST, "committee")
     await grant(sessions, other.village, FIRST, "committee")
-    first = await _linked(harness, "一号委员", FIRST)
-    villager = await _linked(harness, "村民", VILLAGER)
+    first = await harness.linked("一号委员", FIRST, "zh-hans")
+    villager = await harness.linked("村民", VILLAGER, "zh-hans")
     group = emu.create_group("白云村选委会", [first, villager])
 
     asked = await _in_group(harness, first, group, "/committeegroup")

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import func, select
 
-from sandbox.world import SimUser
 from storage.db import SessionFactory
 from storage.models import CandidateQuestion, FsmRecord, Notice, Objection
 from tests.e2e.conftest import Harness
@@ -23,13 +22,6 @@ DROPPED = "What you had started was stopped; nothing from it was saved."
 CANCELLED = "Stopped. Nothing was saved from what you were doing."
 NOT_UNDERSTOOD = "Sorry, I did not understand that. Send /help to see what you can do."
 LIST_TITLE = "Voter roll of 青山村"
-
-
-async def _linked(harness: Harness, name: str, phone: str) -> SimUser:
-    user = harness.emu.create_user(name, language_code="en")
-    await harness.emu.user_shares_contact(user, phone.removeprefix("+"))
-    await harness.emu.wait_for(user)
-    return user
 
 
 async def _village_with_open_list(sessions: SessionFactory) -> Roll:
@@ -71,8 +63,8 @@ async def _conversations(sessions: SessionFactory) -> int:
 
 async def test_a_command_ends_the_objection_being_written(harness: Harness, sessions: SessionFactory) -> None:
     await _village_with_open_list(sessions)
-    wang = await _linked(harness, "Wang", "+8613800000001")
-    supervisor = await _linked(harness, "Qian", SUPERVISOR)
+    wang = await harness.linked("Wang", "+8613800000001")
+    supervisor = await harness.linked("Qian", SUPERVISOR)
 
     asked = await harness.say(wang, "/objection")
     assert asked.content.startswith(f"Your objection to “{LIST_TITLE}”: write it in one message")
@@ -114,7 +106,7 @@ async def test_a_command_ends_the_question_being_asked(harness: Harness, session
     roll = await make_village(sessions, "青山村", people=PEOPLE)
     await grant(sessions, roll.village, MEMBER, "committee")
     await _election(sessions, roll.village.id or 0, {"王建国": roll.people["王建国"].id or 0})
-    li = await _linked(harness, "Li", "+8613800000002")
+    li = await harness.linked("Li", "+8613800000002")
 
     # Asked for the question, the villager sends /start: welcomed back, no question.
     whom = await harness.say(li, "/ask")
@@ -152,7 +144,7 @@ async def test_a_wizard_restarted_by_its_own_command_and_its_buttons_still_work(
 ) -> None:
     roll = await make_village(sessions, "青山村", people=PEOPLE)
     await grant(sessions, roll.village, MEMBER, "committee")
-    member = await _linked(harness, "Zhao", MEMBER)
+    member = await harness.linked("Zhao", MEMBER)
 
     assert (await harness.say(member, "/notice")).content.startswith("New notice for 青山村. Send the title")
     assert "Now send the text of the notice" in (await harness.say(member, "Half a title")).content

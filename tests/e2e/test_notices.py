@@ -28,13 +28,6 @@ async def _village(sessions: SessionFactory) -> Roll:
     return roll
 
 
-async def _linked(harness: Harness, name: str, phone: str, language: str) -> SimUser:
-    user = harness.emu.create_user(name, language_code=language)
-    await harness.emu.user_shares_contact(user, phone.removeprefix("+"))
-    await harness.emu.wait_for(user)
-    return user
-
-
 async def _compose(
     harness: Harness, member: SimUser, *, title: str, body: str, audience: str, receipt: bool
 ) -> ChatEvent:
@@ -52,11 +45,11 @@ async def test_notice_reaches_its_audience_in_each_language_with_receipts_and_re
     harness: Harness, sessions: SessionFactory
 ) -> None:
     await _village(sessions)
-    member = await _linked(harness, "赵主任", MEMBER, "zh-hans")
-    wang = await _linked(harness, "建国", "+8613800000001", "zh-hans")
-    li = await _linked(harness, "Li", "+8613800000002", "en")
-    chen = await _linked(harness, "美玲", "+8613800000003", "zh-hant")
-    zhang = await _linked(harness, "张三", "+8613800000004", "zh-hans")
+    member = await harness.linked("赵主任", MEMBER, "zh-hans")
+    wang = await harness.linked("建国", "+8613800000001", "zh-hans")
+    li = await harness.linked("Li", "+8613800000002", "en")
+    chen = await harness.linked("美玲", "+8613800000003", "zh-hant")
+    zhang = await harness.linked("张三", "+8613800000004", "zh-hans")
     harness.emu.block(zhang)
 
     body = "定于12月1日上午9点在村委会开会。\n\n请准时参加。"
@@ -98,9 +91,9 @@ async def test_notice_reaches_its_audience_in_each_language_with_receipts_and_re
 
 async def test_group_audience_and_double_send(harness: Harness, sessions: SessionFactory) -> None:
     await _village(sessions)
-    member = await _linked(harness, "赵主任", MEMBER, "zh-hans")
-    wang = await _linked(harness, "建国", "+8613800000001", "zh-hans")
-    li = await _linked(harness, "Li", "+8613800000002", "zh-hans")
+    member = await harness.linked("赵主任", MEMBER, "zh-hans")
+    wang = await harness.linked("建国", "+8613800000001", "zh-hans")
+    li = await harness.linked("Li", "+8613800000002", "zh-hans")
     confirm = await _compose(
         harness, member, title="二组通知", body="二组明天修路。", audience="二组", receipt=False
     )
@@ -118,13 +111,13 @@ async def test_group_audience_and_double_send(harness: Harness, sessions: Sessio
 
 async def test_villagers_cannot_send_notices(harness: Harness, sessions: SessionFactory) -> None:
     await _village(sessions)
-    wang = await _linked(harness, "建国", "+8613800000001", "zh-hans")
+    wang = await harness.linked("建国", "+8613800000001", "zh-hans")
     assert (await harness.say(wang, "/notice")).content == "抱歉，这个功能只有本村的选举委员会可以用。"
 
 
 async def test_empty_title_is_asked_again(harness: Harness, sessions: SessionFactory) -> None:
     await _village(sessions)
-    member = await _linked(harness, "赵主任", MEMBER, "zh-hans")
+    member = await harness.linked("赵主任", MEMBER, "zh-hans")
     await harness.say(member, "/notice")
     too_long = await harness.say(member, "标" * 201)
     assert "标题太长了" in too_long.content

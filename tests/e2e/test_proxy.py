@@ -46,13 +46,6 @@ PEOPLE: list[dict[str, object]] = [
 ]
 
 
-async def _linked(harness: Harness, name: str, phone: str) -> SimUser:
-    user = harness.emu.create_user(name, language_code="en")
-    await harness.emu.user_shares_contact(user, phone.removeprefix("+"))
-    await harness.emu.wait_for(user)
-    return user
-
-
 async def _press(harness: Harness, user: SimUser, message: ChatEvent, text: str) -> ChatEvent:
     await harness.emu.user_presses(user, message, text=text)
     return await harness.emu.wait_for(user, include_edits=False)
@@ -134,11 +127,11 @@ async def test_intent_request_accept_approve_publish_and_election_day(
 ) -> None:
     roll = await make_village(sessions, "青山村", people=PEOPLE)
     await grant(sessions, roll.village, MEMBER, "committee")
-    member = await _linked(harness, "Zhao", MEMBER)
-    worker = await _linked(harness, "Wang Waichu", "+8613800000011")
-    father = await _linked(harness, "Wang Fuqin", "+8613800000012")
-    li = await _linked(harness, "Li Dagong", "+8613800000013")
-    sister = await _linked(harness, "Li Jiejie", "+8613800000014")
+    member = await harness.linked("Zhao", MEMBER)
+    worker = await harness.linked("Wang Waichu", "+8613800000011")
+    father = await harness.linked("Wang Fuqin", "+8613800000012")
+    li = await harness.linked("Li Dagong", "+8613800000013")
+    sister = await harness.linked("Li Jiejie", "+8613800000014")
     election = await _election(sessions, roll)
     assert election.id is not None
 
@@ -260,10 +253,10 @@ async def test_intent_request_accept_approve_publish_and_election_day(
 async def test_refusals_revocation_and_unlinking_mid_flow(harness: Harness, sessions: SessionFactory) -> None:
     roll = await make_village(sessions, "青山村", people=PEOPLE)
     await grant(sessions, roll.village, MEMBER, "committee")
-    await _linked(harness, "Zhao", MEMBER)
-    worker = await _linked(harness, "Wang Waichu", "+8613800000011")
-    father = await _linked(harness, "Wang Fuqin", "+8613800000012")
-    li = await _linked(harness, "Li Dagong", "+8613800000013")
+    await harness.linked("Zhao", MEMBER)
+    worker = await harness.linked("Wang Waichu", "+8613800000011")
+    father = await harness.linked("Wang Fuqin", "+8613800000012")
+    li = await harness.linked("Li Dagong", "+8613800000013")
     await _election(sessions, roll, overrides={"proxy_cap": 1})
 
     # A candidate cannot hold proxies (ZJ 25); a relationship the province does not list is refused.
@@ -332,7 +325,7 @@ async def test_after_the_last_day_for_requests_nothing_is_recorded(
     harness: Harness, sessions: SessionFactory
 ) -> None:
     roll = await make_village(sessions, "青山村", people=PEOPLE)
-    worker = await _linked(harness, "Wang Waichu", "+8613800000011")
+    worker = await harness.linked("Wang Waichu", "+8613800000011")
     await _election(sessions, roll, days_to_go=2)  # ZJ 25: requests until 3 days before
     late = await _ask_holder(harness, worker, "王父", "王父亲", "father or mother")
     assert late.content.startswith("The last day to ask was") and "Nothing was recorded" in late.content

@@ -6,19 +6,11 @@ import re
 from pathlib import Path
 
 from bot.files.publicity import read_publicity_xlsx
-from sandbox.world import SimUser
 from storage.db import SessionFactory
 from tests.e2e.conftest import Harness
 from tests.factories import grant, make_village
 
 MEMBER, SUPERVISOR = "+8613900000001", "+8613900000002"
-
-
-async def _linked(harness: Harness, name: str, phone: str, language: str = "zh-hans") -> SimUser:
-    user = harness.emu.create_user(name, language_code=language)
-    await harness.emu.user_shares_contact(user, phone.removeprefix("+"))
-    await harness.emu.wait_for(user)
-    return user
 
 
 async def test_roll_publicity_fingerprint_objection_and_answer(
@@ -34,9 +26,9 @@ async def test_roll_publicity_fingerprint_objection_and_answer(
     roll = await make_village(sessions, "青山村", people=people)
     await grant(sessions, roll.village, MEMBER, "committee")
     await grant(sessions, roll.village, SUPERVISOR, "supervisor")
-    member = await _linked(harness, "赵主任", MEMBER)
-    supervisor = await _linked(harness, "钱监督", SUPERVISOR)
-    wang = await _linked(harness, "建国", "+8613800000001")
+    member = await harness.linked("赵主任", MEMBER, "zh-hans")
+    supervisor = await harness.linked("钱监督", SUPERVISOR, "zh-hans")
+    wang = await harness.linked("建国", "+8613800000001", "zh-hans")
 
     await harness.say(wang, "/publish_roll")  # a villager may not
     assert harness.emu.last_bot_message(wang).content == "抱歉，这个功能只有本村的选举委员会可以用。"  # type: ignore[union-attr]

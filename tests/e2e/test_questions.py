@@ -37,13 +37,6 @@ QUESTION = "I work in Shenzhen. Will you fix the road to the village before the 
 ANSWER = "Yes. The road is the first thing I will do, with the money the township promised."
 
 
-async def _linked(harness: Harness, name: str, phone: str) -> SimUser:
-    user = harness.emu.create_user(name, language_code="en")
-    await harness.emu.user_shares_contact(user, phone.removeprefix("+"))
-    await harness.emu.wait_for(user)
-    return user
-
-
 async def _press(harness: Harness, user: SimUser, message: ChatEvent, text: str) -> ChatEvent:
     await harness.emu.user_presses(user, message, text=text)
     return await harness.emu.wait_for(user, include_edits=False)
@@ -114,10 +107,10 @@ async def test_asked_passed_on_answered_and_published(harness: Harness, sessions
         roll.village.id or 0,
         {name: roll.people[name].id or 0 for name in ("王建国", "王建军")},
     )
-    member = await _linked(harness, "Zhao", MEMBER)
-    li = await _linked(harness, "Li", "+8613800000002")
-    candidate = await _linked(harness, "Wang Jianguo", "+8613800000001")
-    zhang = await _linked(harness, "Zhang", "+8613800000003")
+    member = await harness.linked("Zhao", MEMBER)
+    li = await harness.linked("Li", "+8613800000002")
+    candidate = await harness.linked("Wang Jianguo", "+8613800000001")
+    zhang = await harness.linked("Zhang", "+8613800000003")
 
     # A villager's /questions shows only what the committee published: nothing yet, no moderation.
     nothing = await harness.say(zhang, "/questions")
@@ -220,14 +213,14 @@ async def test_asked_passed_on_answered_and_published(harness: Harness, sessions
 async def test_a_rejected_question_and_no_list(harness: Harness, sessions: SessionFactory) -> None:
     roll = await make_village(sessions, "青山村", people=PEOPLE)
     await grant(sessions, roll.village, MEMBER, "committee")
-    li = await _linked(harness, "Li", "+8613800000002")
+    li = await harness.linked("Li", "+8613800000002")
     nothing = await harness.say(li, "/ask")
     assert nothing.content.startswith("No election of 青山村 takes questions to the candidates now.")
     stranger = harness.emu.create_user("Stranger", language_code="en")
     assert "Send /start and share your phone number" in (await harness.say(stranger, "/ask")).content
 
     await _election(sessions, roll.village.id or 0, {"王建国": roll.people["王建国"].id or 0})
-    member = await _linked(harness, "Zhao", MEMBER)
+    member = await harness.linked("Zhao", MEMBER)
     whom = await harness.say(li, "/ask")
     asked = await _press(harness, li, whom, "All candidates")
     assert asked.content.startswith("Write your question to all candidates")

@@ -46,13 +46,6 @@ PEOPLE: list[dict[str, object]] = [
 ]
 
 
-async def _linked(harness: Harness, name: str, phone: str) -> SimUser:
-    user = harness.emu.create_user(name, language_code="en")
-    await harness.emu.user_shares_contact(user, phone.removeprefix("+"))
-    await harness.emu.wait_for(user)
-    return user
-
-
 async def _press(harness: Harness, user: SimUser, message: ChatEvent, text: str) -> ChatEvent:
     await harness.emu.user_presses(user, message, text=text)
     return await harness.emu.wait_for(user, include_edits=False)
@@ -126,11 +119,11 @@ async def test_two_rounds_by_chat_and_paper_tally_cut_and_published_list(
 ) -> None:
     roll = await make_village(sessions, "青山村", people=PEOPLE)
     await grant(sessions, roll.village, MEMBER, "committee")
-    member = await _linked(harness, "Zhao", MEMBER)
-    party_member = await _linked(harness, "Wang Jianguo", "+8613800000001")
-    li = await _linked(harness, "Li", "+8613800000002")
-    zhang = await _linked(harness, "Zhang", "+8613800000003")
-    candidate = await _linked(harness, "Wang Jianjun", "+8613800000004")
+    member = await harness.linked("Zhao", MEMBER)
+    party_member = await harness.linked("Wang Jianguo", "+8613800000001")
+    li = await harness.linked("Li", "+8613800000002")
+    zhang = await harness.linked("Zhang", "+8613800000003")
+    candidate = await harness.linked("Wang Jianjun", "+8613800000004")
     today = datetime.now(ZONE).date()
     age = (today + timedelta(days=40)).year - 1958
 
@@ -346,13 +339,13 @@ async def test_villagers_without_an_open_election_or_a_link(
 ) -> None:
     roll = await make_village(sessions, "青山村", people=PEOPLE)
     await grant(sessions, roll.village, MEMBER, "committee")
-    li = await _linked(harness, "Li", "+8613800000002")
+    li = await harness.linked("Li", "+8613800000002")
     stranger = harness.emu.create_user("Stranger", language_code="en")
     assert (await harness.say(li, "/recommend")).content == (
         "There is no recommendation of candidates going on in 青山村 now."
     )
     assert "Send /start and share your phone number" in (await harness.say(stranger, "/recommend")).content
-    member = await _linked(harness, "Zhao", MEMBER)
+    member = await harness.linked("Zhao", MEMBER)
     assert "青山村 has no election yet" in (await harness.say(member, "/elections")).content
     assert "No election is taking recommendations yet" in (await harness.say(member, "/tally")).content
 
@@ -398,7 +391,7 @@ async def test_the_trust_vote_by_chat_with_a_receipt(harness: Harness, sessions:
                 )
             )
         await session.commit()
-    li = await _linked(harness, "Li", "+8613800000002")
+    li = await harness.linked("Li", "+8613800000002")
 
     intro = await harness.say(li, "/trust")
     assert intro.content.startswith("Trust vote for “Qingshan two-ballot election”")

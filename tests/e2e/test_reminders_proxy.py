@@ -15,7 +15,6 @@ from sqlmodel import select
 from bot.rules.policy import ElectionKind, Position, Relationship
 from bot.rules.schedule import Schedule, Window
 from bot.services.elections import create_election, open_election
-from sandbox.world import SimUser
 from storage.db import SessionFactory
 from storage.models import Election, ProxyAuthorization, ProxyStatus, ReminderWave
 from tests.e2e.conftest import Harness
@@ -39,13 +38,6 @@ def clock() -> Iterator[time_machine.Traveller]:
     # Started before the bot (list it before `harness`): the scheduler plans with this clock.
     with time_machine.travel(at(1, 10), tick=True) as traveller:
         yield traveller
-
-
-async def _linked(harness: Harness, name: str, phone: str) -> SimUser:
-    user = harness.emu.create_user(name, language_code="en")
-    await harness.emu.user_shares_contact(user, phone.removeprefix("+"))
-    await harness.emu.wait_for(user)
-    return user
 
 
 async def _draft(sessions: SessionFactory, roll: Roll) -> Election:
@@ -94,10 +86,10 @@ async def test_proxy_waves_reach_who_still_has_something_to_do(
     emu, app = harness.emu, harness.app
     roll = await make_village(sessions, "青山村", province="ZJ", people=PEOPLE)
     await grant(sessions, roll.village, MEMBER, "committee")
-    wang = await _linked(harness, "Wang", "+8613800000011")
-    father = await _linked(harness, "Father", "+8613800000012")
-    li = await _linked(harness, "Li", "+8613800000013")
-    sister = await _linked(harness, "Sister", "+8613800000014")
+    wang = await harness.linked("Wang", "+8613800000011")
+    father = await harness.linked("Father", "+8613800000012")
+    li = await harness.linked("Li", "+8613800000013")
+    sister = await harness.linked("Sister", "+8613800000014")
     election = await _election(sessions, roll)
     async with sessions() as session:
         # 王外出's proxy is approved and on the published list; 李打工's waits for his sister's answer.
@@ -154,7 +146,7 @@ async def test_opening_an_election_in_chat_asks_the_migrant_workers(
     member = emu.create_user("赵主任", language_code="zh-hans")
     await emu.user_shares_contact(member, MEMBER.removeprefix("+"))
     await emu.wait_for(member)
-    wang = await _linked(harness, "Wang", "+8613800000011")
+    wang = await harness.linked("Wang", "+8613800000011")
     await _draft(sessions, roll)
     listed = await harness.say(member, "/elections")
     await harness.press(member, listed, "开放推荐")

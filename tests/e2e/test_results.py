@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from bot.rules.fingerprint import format_fingerprint
 from bot.services.audit import verify_audit
-from sandbox.world import ChatEvent, SimUser
+from sandbox.world import ChatEvent
 from storage.db import SessionFactory
 from storage.models import Notice
 from tests.e2e.conftest import Harness
@@ -32,13 +32,6 @@ needs_poppler = pytest.mark.skipif(
     shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
     reason="poppler-utils is not installed (scripts/setup --system)",
 )
-
-
-async def _linked(harness: Harness, name: str, phone: str, language: str = "zh-hans") -> SimUser:
-    user = harness.emu.create_user(name, language_code=language)
-    await harness.emu.user_shares_contact(user, phone.removeprefix("+"))
-    await harness.emu.wait_for(user)
-    return user
 
 
 def _with_buttons(event: ChatEvent) -> bool:
@@ -88,10 +81,10 @@ async def test_two_members_count_one_publishes_a_villager_checks(
     setup = await results_election(sessions, phones)
     await grant(sessions, setup.roll.village, FIRST, "committee")
     await grant(sessions, setup.roll.village, SECOND, "committee")
-    first = await _linked(harness, "一号委员", FIRST)
-    second = await _linked(harness, "二号委员", SECOND)
-    villager = await _linked(harness, "村民", VILLAGER)
-    reader = await _linked(harness, "reader", READER, language="en")
+    first = await harness.linked("一号委员", FIRST, "zh-hans")
+    second = await harness.linked("二号委员", SECOND, "zh-hans")
+    villager = await harness.linked("村民", VILLAGER, "zh-hans")
+    reader = await harness.linked("reader", READER, "en")
 
     # A villager cannot enter a count.
     refused = await harness.say(villager, "/count")

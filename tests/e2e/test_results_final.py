@@ -19,7 +19,6 @@ from storage.models import ReminderWave, ResultEntry
 from tests.e2e.conftest import Harness
 from tests.e2e.test_committee_group import _publish_next_count
 from tests.e2e.test_reminders import ZONE, _scheduler, _tick
-from tests.e2e.test_results import _linked
 from tests.factories import grant
 from tests.results_setup import results_election
 
@@ -62,9 +61,9 @@ async def test_the_village_hears_once_that_the_corrected_results_are_final(
     emu, app = harness.emu, harness.app
     setup = await results_election(sessions, {"村民00": MEMBER, "村民02": VILLAGER, "村民03": READER})
     await grant(sessions, setup.roll.village, MEMBER, "committee")
-    member = await _linked(harness, "委员", MEMBER)
-    villager = await _linked(harness, "村民", VILLAGER)
-    reader = await _linked(harness, "reader", READER, language="en")
+    member = await harness.linked("委员", MEMBER, "zh-hans")
+    villager = await harness.linked("村民", VILLAGER, "zh-hans")
+    reader = await harness.linked("reader", READER, "en")
 
     first, _said = await _publish_next_count(harness, sessions, setup, member, director=11)
     corrected, _said = await _publish_next_count(harness, sessions, setup, member, director=10)
