@@ -5,7 +5,8 @@ TrueType collection with the whole CJK Unified Ideographs block (20,932 characte
 GB 2312, GBK and Big5 (Traditional characters for zh_Hant) plus Latin; outlines in ``glyf``,
 which fpdf2 subsets to a few hundred kilobytes. ``fonts-noto-cjk`` (Noto Sans CJK, 91 MB
 installed) is nicer and also covers Extension A and the 通用规范汉字表 additions that some names
-use (䶮, 𬌗): when it is installed it is preferred and the others become fallbacks.
+use (䶮, 𬌗): when it is installed it is preferred and the others become fallbacks (the publicity
+lists, the results chart and PDF, the proxy form: a character the first font lacks comes from the next).
 
 Look-up order: a path given by a setting, then the well-known paths of Debian/Ubuntu, Fedora,
 macOS and Windows, then fontconfig (``fc-match :lang=zh-cn``). A candidate counts only if its

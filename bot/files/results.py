@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # no display on a server; must come before pyplot
 import matplotlib.pyplot as plt
 from fpdf import FPDF
 from fpdf.fonts import FontFace
+from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
 
 from bot.files.fonts import CjkFont, add_fonts_with_fallbacks, find_cjk_fonts
@@ -68,12 +69,25 @@ _ELECTED = "#2e7d32"
 _OTHER = "#90a4ae"
 
 
+@functools.lru_cache(maxsize=8)
+def _chart_families(faces: tuple[CjkFont, ...]) -> tuple[str, ...]:
+    """matplotlib's family names of the fonts, the first preferred: matplotlib (3.6+) takes a glyph the
+    first lacks (a rare character of a name) from the next. It reads the first face of a collection."""
+    families: list[str] = []
+    for face in faces:
+        font_manager.fontManager.addfont(str(face.path))
+        name = FontProperties(fname=str(face.path)).get_name()
+        if name not in families:
+            families.append(name)
+    return tuple(families)
+
+
 def render_results_chart(document: ResultsDocument, *, fonts: Sequence[CjkFont] | None = None) -> bytes:
     """Horizontal bars per position, names large enough for a phone; PNG bytes (1080 px wide)."""
-    font = (fonts or _fonts())[0]
-    prop = FontProperties(fname=str(font.path), size=15)
-    small = FontProperties(fname=str(font.path), size=12)
-    title = FontProperties(fname=str(font.path), size=18)
+    families = _chart_families(tuple(fonts or _fonts()))
+    prop = FontProperties(family=list(families), size=15)
+    small = FontProperties(family=list(families), size=12)
+    title = FontProperties(family=list(families), size=18)
     sections = [s for s in document.sections if s.rows] or list(document.sections)
     heights = [max(1, len(s.rows)) * 0.65 + 1.1 for s in sections]
     figure, axes = plt.subplots(
@@ -116,7 +130,7 @@ def render_results_chart(document: ResultsDocument, *, fonts: Sequence[CjkFont] 
             0.02,
             0.008,
             document.fingerprint_label.format(fingerprint=format_fingerprint(document.fingerprint)),
-            fontproperties=FontProperties(fname=str(font.path), size=7.5),
+            fontproperties=FontProperties(family=list(families), size=7.5),
             ha="left",
             va="bottom",
             wrap=True,
