@@ -13,6 +13,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -36,6 +37,8 @@ from bot.middlewares import (
     LocaleMiddleware,
 )
 from bot.scheduling import ReminderScheduler
+from bot.services.audit import UNKNOWN
+from bot.services.committee_group import follow_group_upgrade
 from handlers import build_root_router
 from handlers.delivery_report import DeliveryReporter
 from handlers.menus import register_command_menus
@@ -98,12 +101,20 @@ def attach_outbox(
             except Exception:
                 log.exception("progress hook failed for broadcast %s", progress.broadcast_id)
 
+    async def on_chat_migrated(old_chat_id: int, new_chat_id: int) -> None:
+        # A send to an upgraded group: the committee group link follows (Telegram names nobody).
+        async with sessions() as session:
+            await follow_group_upgrade(
+                session, UNKNOWN, from_chat_id=old_chat_id, to_chat_id=new_chat_id, now=datetime.now(UTC)
+            )
+
     outbox = OutboxSender(
         bot,
         sessions,
         rate=settings.broadcast_rate,
         paid_broadcast=settings.paid_broadcast,
         progress=on_progress,
+        chat_migrated=on_chat_migrated,
     )
     dispatcher["outbox"] = outbox
     dispatcher.startup.register(outbox.start)

@@ -54,6 +54,10 @@ def action_name(action: str) -> str:
             return _("results published")
         case AuditAction.COMMITTEE_GROUP_LINKED:
             return _("committee group linked")
+        case AuditAction.COMMITTEE_GROUP_UNLINKED:
+            return _("bot removed from the committee group; group unlinked")
+        case AuditAction.COMMITTEE_GROUP_UPGRADED:
+            return _("committee group upgraded to a supergroup; link moved")
 
 
 def page_text(page: AuditPage, zone: ZoneInfo) -> str:

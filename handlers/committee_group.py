@@ -1,5 +1,9 @@
 """/committeegroup: sent in the election committee's Telegram group, it links that group to the
-village, so that results are posted there too. In a private chat it explains how."""
+village, so that results are posted there too. In a private chat it explains how.
+
+Also what Telegram tells the bot about such a group: the bot was removed from it (``my_chat_member``)
+or the group was upgraded to a supergroup (a service message with ``migrate_to_chat_id`` in the old
+chat, ``migrate_from_chat_id`` in the new one)."""
 
 from __future__ import annotations
 
@@ -7,22 +11,40 @@ from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import Settings
+from bot.delivery.sender import OutboxSender
+from bot.services.audit import UNKNOWN
 from bot.services.committee_group import (
     GroupLinked,
     GroupRefusal,
+    RemovalRenderer,
     committee_group_status,
+    follow_group_upgrade,
     link_committee_group,
+    unlink_committee_group,
 )
 from bot.services.identity import Me, RoleName
+from bot.services.outbox import MessagePayload
 from handlers.access import not_allowed_text
 from handlers.callbacks import VillageCallback
+from storage.models import Village
 
 GROUP_CHATS = ("group", "supergroup")
 PURPOSE = "cgroup"
+# The bot's own status once it is out of a group: it left (or was removed), or was banned from it.
+GONE = ("left", "kicked")
 
 
 def refused_in_group_text() -> str:
@@ -120,8 +142,61 @@ async def village_chosen(
     await message.edit_text(text)
 
 
+def removed_text(village: Village) -> str:
+    return _(
+        "I was removed from the committee group of {village}. Results will not be posted there until "
+        "someone adds me to a group and sends /committeegroup there again."
+    ).format(village=village.name)
+
+
+def removal_renderer(i18n: I18n) -> RemovalRenderer:
+    def render(village: Village, locale: str) -> list[MessagePayload]:
+        with i18n.context(), i18n.use_locale(locale):
+            return [MessagePayload(text=removed_text(village))]
+
+    return render
+
+
+async def bot_removed(
+    update: ChatMemberUpdated,
+    session: AsyncSession,
+    me: Me | None,
+    i18n: I18n,
+    settings: Settings,
+    outbox: OutboxSender,
+) -> None:
+    """The bot left or was removed from a group: if it was a committee group, forget it."""
+    outcome = await unlink_committee_group(
+        session,
+        me if me is not None else UNKNOWN,  # `from` is who removed it; None only if Telegram names nobody
+        chat_id=update.chat.id,
+        status=update.new_chat_member.status,
+        render=removal_renderer(i18n),
+        default_locale=settings.default_locale,
+        now=datetime.now(UTC),
+    )
+    if outcome.told:
+        outbox.wake()
+
+
+async def group_upgraded(message: Message, session: AsyncSession, me: Me | None) -> None:
+    """A group became a supergroup with a new chat id: the committee group link follows it."""
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    else:
+        assert message.migrate_from_chat_id is not None
+        old, new = message.migrate_from_chat_id, message.chat.id
+    await follow_group_upgrade(
+        session, me if me is not None else UNKNOWN, from_chat_id=old, to_chat_id=new, now=datetime.now(UTC)
+    )
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(committee_group_command, Command("committeegroup"))
     router.callback_query.register(village_chosen, VillageCallback.filter(F.purpose == PURPOSE))
+    router.my_chat_member.register(
+        bot_removed, F.chat.type.in_(GROUP_CHATS), F.new_chat_member.status.in_(GONE)
+    )
+    router.message.register(group_upgraded, F.migrate_to_chat_id | F.migrate_from_chat_id)
     return router

@@ -350,28 +350,39 @@ class Emulator:
         chat.admin_ids.update(a.id for a in admins)
         return chat
 
-    async def upgrade_group(self, group: SimChat) -> SimChat:
+    async def upgrade_group(self, group: SimChat, by: SimUser | None = None) -> SimChat:
         """Upgrade a basic group to a supergroup, as Telegram does when a group grows or changes.
 
-        The bot receives the two service messages (``migrate_to_chat_id`` in the old group,
-        ``migrate_from_chat_id`` in the new one); afterwards every call with the old id fails with
-        400 and ``parameters.migrate_to_chat_id`` (aiogram raises ``TelegramMigrateToChat``).
+        The supergroup has a new id (``-100…``), the same members and the bot in the same status. A
+        bot still in the group receives the two service messages from ``by`` (default: the creator):
+        ``migrate_to_chat_id`` in the old group, then ``migrate_from_chat_id`` in the new one. Every
+        call with the old id then fails with 400 "Bad Request: group chat was upgraded to a supergroup
+        chat" and ``parameters.migrate_to_chat_id`` (aiogram raises ``TelegramMigrateToChat``).
         """
         if group.type != "group" or group.migrated_to is not None:
             raise ValueError("only a basic group that was not upgraded yet can be upgraded")
+        if by is not None and by.id not in group.member_ids:
+            raise ValueError(f"user {by.id} is not a member of chat {group.id}")
         members = [self.state.users[i] for i in group.member_ids if i in self.state.users]
         supergroup = self.state.new_group(
             group.title or "", members, supergroup=True, username=group.username
         )
         supergroup.admin_ids = set(group.admin_ids)
-        creator = members[0] if members else None
-        sender = creator.to_api() if creator else self.state.bot_user()
+        supergroup.bot_status = group.bot_status
+        upgrader = by or (members[0] if members else None)
+        sender = upgrader.to_api() if upgrader else self.state.bot_user()
         old, _ = self.state.add_message(group, "user", sender, {"migrate_to_chat_id": supergroup.id})
-        self._enqueue("message", dict(old.json))
+        if group.bot_is_member:
+            self._enqueue("message", dict(old.json))
         group.migrated_to = supergroup.id
         new, _ = self.state.add_message(supergroup, "user", sender, {"migrate_from_chat_id": group.id})
-        self._enqueue("message", dict(new.json))
+        if supergroup.bot_is_member:
+            self._enqueue("message", dict(new.json))
+        self.notifier.notify()
         return supergroup
+
+    #: The name the Bot API documentation would suggest; same as :meth:`upgrade_group`.
+    upgrade_group_to_supergroup = upgrade_group
 
     def _chat_for_user(self, user: SimUser, chat: SimChat | None) -> SimChat:
         if user.deactivated:

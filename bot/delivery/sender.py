@@ -156,6 +156,8 @@ class BroadcastProgress:
 
 
 ProgressHook = Callable[[BroadcastProgress], Awaitable[None]]
+# Telegram moved a chat to a new id (a group upgraded to a supergroup): (old chat id, new chat id).
+ChatMigratedHook = Callable[[int, int], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -208,6 +210,7 @@ class OutboxSender:
         poll_interval: float = 5.0,
         progress_interval: float = 2.0,
         progress: ProgressHook | None = None,
+        chat_migrated: ChatMigratedHook | None = None,
         clock: Clock | None = None,
     ) -> None:
         if not 0 < rate <= PAID_BROADCAST_RATE:
@@ -240,6 +243,7 @@ class OutboxSender:
         self._poll_interval = poll_interval
         self._progress_interval = progress_interval
         self._progress_hook = progress
+        self._chat_migrated_hook = chat_migrated
         self._pace = Pace(rate, burst if burst is not None else rate * 0.1, self._clock)
         self._random = random.Random()
         self._reset_state()
@@ -272,6 +276,7 @@ class OutboxSender:
         self._closing = False
         self._progress_closing = False
         self._file_ids: dict[str, str] = {}
+        self._migrated: dict[int, int] = {}  # old chat id -> the supergroup's, as Telegram answered
         self._dispatcher: asyncio.Task[None] | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._settler: asyncio.Task[None] | None = None
@@ -547,9 +552,10 @@ class OutboxSender:
 
     async def _deliver(self, row: ClaimedDelivery) -> Settlement:
         """Make the request; classify the answer. Never raises (except on cancellation)."""
+        chat_id = self._migrated.get(row.chat_id, row.chat_id)
         try:
             payload = MessagePayload.from_json(row.payload)
-            method = self._request(row.chat_id, payload)
+            method = self._request(chat_id, payload)
         except (ValueError, KeyError, TypeError) as exc:
             return self._final(row, DeliveryStatus.FAILED, f"unreadable payload: {exc}")
         except OSError as exc:
@@ -558,7 +564,19 @@ class OutboxSender:
         turn = self._clock.time() + self._per_chat_interval
         self._chat_ready[row.chat_id] = max(self._chat_ready.get(row.chat_id, 0.0), turn)
         try:
-            message = await self._bot(method, request_timeout=math.ceil(self._request_timeout))
+            try:
+                message = await self._bot(method, request_timeout=math.ceil(self._request_timeout))
+            except TelegramMigrateToChat as exc:
+                # The group was upgraded to a supergroup, which has a new id: send there, once (a
+                # second refusal is final below), and tell whoever stored the old id.
+                chat_id = exc.migrate_to_chat_id
+                await self._follow_migration(row.chat_id, chat_id)
+                await self._pace.acquire()
+                try:
+                    method = self._request(chat_id, payload)
+                except OSError as missing:  # the file went missing meanwhile
+                    return self._final(row, DeliveryStatus.FAILED, f"cannot read the file: {missing}")
+                message = await self._bot(method, request_timeout=math.ceil(self._request_timeout))
         except TelegramRetryAfter as exc:
             # Flood control is per bot: stop everyone, then retry this row; not counted as an attempt.
             self._pace.pause(exc.retry_after)
@@ -586,7 +604,24 @@ class OutboxSender:
             next_attempt_at=_at(now),
             sent_at=_at(now),
             message_id=message.message_id if isinstance(message, Message) else None,
+            chat_id=chat_id if chat_id != row.chat_id else None,
         )
+
+    async def _follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Remember the new id for the rows still queued for the old one, and call the hook once."""
+        if self._migrated.get(old_chat_id) == new_chat_id:
+            return
+        self._migrated[old_chat_id] = new_chat_id
+        log.info("outbox: chat %d was upgraded to supergroup %d", old_chat_id, new_chat_id)
+        if self._chat_migrated_hook is None:
+            return
+        try:
+            await self._chat_migrated_hook(old_chat_id, new_chat_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The message still goes to the new chat; whoever keeps the old id learns it next time.
+            log.exception("outbox: the chat-migrated hook failed for %d -> %d", old_chat_id, new_chat_id)
 
     def _request(self, chat_id: int, payload: MessagePayload) -> SendMessage | SendDocument | SendPhoto:
         options: dict[str, Any] = {"chat_id": chat_id}

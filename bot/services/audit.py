@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,6 +25,7 @@ from storage.repositories import villages as villages_repo
 from storage.types import utcnow
 
 SHELL_ACTOR = "shell"
+UNKNOWN_ACTOR = "unknown"
 PAGE_SIZE = 10
 
 
@@ -45,15 +46,29 @@ class AuditAction(StrEnum):
     RESULTS_CONFIRMED = "results_confirmed"
     RESULTS_PUBLISHED = "results_published"
     COMMITTEE_GROUP_LINKED = "committee_group_linked"
+    COMMITTEE_GROUP_UNLINKED = "committee_group_unlinked"
+    COMMITTEE_GROUP_UPGRADED = "committee_group_upgraded"
 
 
-# Who acted: a member in chat, an account id (an import that records who entered it), or the shell.
-Actor = Me | int | None
+class Unknown(Enum):
+    """Someone outside the bot acted and Telegram did not say who (e.g. it upgraded a group)."""
+
+    ACTOR = UNKNOWN_ACTOR
+
+
+#: The actor of a change the bot only learnt about afterwards, with nobody to name.
+UNKNOWN = Unknown.ACTOR
+
+# Who acted: a member in chat, an account id (an import that records who entered it), nobody known
+# (UNKNOWN), or the shell (None).
+Actor = Me | int | Unknown | None
 
 
 def _actor(actor: Actor) -> tuple[int | None, str]:
     if isinstance(actor, Me):
         return actor.account.id, actor.account.phone or f"account {actor.account.id}"
+    if isinstance(actor, Unknown):
+        return None, UNKNOWN_ACTOR
     if isinstance(actor, int):
         return actor, f"account {actor}"
     return None, SHELL_ACTOR

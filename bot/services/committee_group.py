@@ -1,19 +1,30 @@
 """The election committee's Telegram group (DESIGN.md: the committee works in "private chat + committee
 group"): a committee member adds the bot to the group and sends /committeegroup there; results are then
-posted to that group too. One group per village; linking another group moves it, in the audit trail."""
+posted to that group too. One group per village; linking another group moves it, in the audit trail.
+
+The group can also change under the bot's feet: a member removes the bot (the link is cleared and the
+committee told), or Telegram upgrades the group to a supergroup with a new chat id (the link follows).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.audit import AuditAction, append_audit
+from bot.locale_choice import resolve_locale
+from bot.services.audit import Actor, AuditAction, append_audit
 from bot.services.identity import Me, RoleName
+from bot.services.outbox import BroadcastKind, MessagePayload, OutgoingMessage, enqueue_broadcast
 from storage.models import Village
+from storage.repositories import notices as notices_repo
 from storage.repositories import villages as villages_repo
+
+# The committee members' message that the bot was removed from their group: (village, locale) -> copies.
+RemovalRenderer = Callable[[Village, str], Sequence[MessagePayload]]
 
 
 class GroupRefusal(StrEnum):
@@ -73,3 +84,103 @@ async def committee_group_status(session: AsyncSession, me: Me) -> list[GroupSta
             found.append(GroupStatus(village, village.committee_group_chat_id is not None))
     await session.commit()  # end the read (storage/db.py)
     return found
+
+
+# --- the group changes on Telegram's side ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupUnlinked:
+    villages: tuple[Village, ...] = ()  # whose link was cleared (none: not a committee group)
+    told: int = 0  # committee members messaged in private
+
+
+async def unlink_committee_group(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    chat_id: int,
+    status: str,
+    render: RemovalRenderer,
+    default_locale: str,
+    now: datetime,
+) -> GroupUnlinked:
+    """The bot is no longer in group ``chat_id`` (``status``: Telegram's "left" or "kicked").
+
+    Results can no longer be posted there: every village linked to it forgets the link, in the audit
+    trail, and its committee members on Telegram are told in private, through the outbox.
+    ``actor`` is who removed the bot, as far as Telegram says.
+    """
+    villages = await villages_repo.lock_with_committee_group(session, chat_id)
+    told = 0
+    for village in villages:
+        assert village.id is not None
+        village.committee_group_chat_id = None
+        session.add(village)
+        await append_audit(
+            session,
+            village.id,
+            actor,
+            AuditAction.COMMITTEE_GROUP_UNLINKED,
+            {"chat_id": chat_id, "status": status},
+            now=now,
+        )
+        members = await notices_repo.committee_accounts(session, village.id, (RoleName.COMMITTEE.value,))
+        messages = []
+        for account in members:
+            assert account.id is not None and account.chat_id is not None
+            locale = resolve_locale(account.locale, account.telegram_language_code, default_locale)
+            messages += [
+                OutgoingMessage(
+                    account_id=account.id,
+                    chat_id=account.chat_id,
+                    payload=payload,
+                    locale=locale,
+                    requires_binding=False,  # a committee role is held by phone, not by a roll binding
+                )
+                for payload in render(village, locale)
+            ]
+        if messages:
+            await enqueue_broadcast(
+                session,
+                kind=BroadcastKind.OTHER,
+                title=f"committee group {chat_id} removed",
+                village_id=village.id,
+                created_by_account_id=actor.account.id if isinstance(actor, Me) else None,
+                messages=messages,
+                commit=False,
+            )
+        told += len(members)
+    await session.commit()
+    return GroupUnlinked(villages=tuple(villages), told=told)
+
+
+@dataclass(frozen=True)
+class GroupUpgraded:
+    villages: tuple[Village, ...] = ()  # whose link now names the supergroup (none: nothing to move)
+
+
+async def follow_group_upgrade(
+    session: AsyncSession, actor: Actor, *, from_chat_id: int, to_chat_id: int, now: datetime
+) -> GroupUpgraded:
+    """Telegram upgraded group ``from_chat_id`` to supergroup ``to_chat_id`` (a new chat id): the
+    villages linked to the old id are linked to the new one, in the audit trail.
+
+    Idempotent: the bot learns of an upgrade up to three times (a service message in each chat, and a
+    send refused with ``migrate_to_chat_id``); only the first finds the old id still linked.
+    """
+    villages = await villages_repo.lock_with_committee_group(session, from_chat_id)
+    for village in villages:
+        assert village.id is not None
+        village.committee_group_chat_id = to_chat_id
+        session.add(village)
+        await append_audit(
+            session,
+            village.id,
+            actor,
+            AuditAction.COMMITTEE_GROUP_UPGRADED,
+            {"chat_id": to_chat_id, "previous_chat_id": from_chat_id},
+            now=now,
+        )
+    await session.commit()
+    return GroupUpgraded(villages=tuple(villages))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, Executable, Table, bindparam, exists, func, insert, update
+from sqlalchemy import BigInteger, CursorResult, Executable, Table, bindparam, exists, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -94,6 +94,8 @@ class Settlement:
     sent_at: datetime | None = None
     message_id: int | None = None
     error: str | None = None
+    # Where it was sent, when Telegram moved the chat (a group upgraded to a supergroup); None: unchanged.
+    chat_id: int | None = None
 
 
 async def release_claims(session: AsyncSession, delivery_ids: Collection[int] | None = None) -> int:
@@ -185,6 +187,7 @@ async def settle(session: AsyncSession, settlements: Sequence[Settlement]) -> No
             sent_at=bindparam("b_sent_at"),
             message_id=bindparam("b_message_id"),
             error=bindparam("b_error"),
+            chat_id=func.coalesce(bindparam("b_chat_id", type_=BigInteger), DELIVERY.c.chat_id),
             claimed_at=None,
         )
     )
@@ -200,6 +203,7 @@ async def settle(session: AsyncSession, settlements: Sequence[Settlement]) -> No
                 "b_sent_at": s.sent_at,
                 "b_message_id": s.message_id,
                 "b_error": s.error,
+                "b_chat_id": s.chat_id,
             }
             for s in settlements
         ],

@@ -39,3 +39,18 @@ async def find_by_name(session: AsyncSession, name: str, *, township: str | None
 async def list_all(session: AsyncSession) -> list[Village]:
     statement = select(Village).order_by(col(Village.county), col(Village.township), col(Village.name))
     return list((await session.exec(statement)).all())
+
+
+async def lock_with_committee_group(session: AsyncSession, chat_id: int) -> list[Village]:
+    """The villages whose committee group is ``chat_id``, locked until the transaction ends.
+
+    Usually one; a member of two committees may have linked one group for both villages.
+    """
+    statement = (
+        select(Village)
+        .where(col(Village.committee_group_chat_id) == chat_id)
+        .order_by(col(Village.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.exec(statement)).all())

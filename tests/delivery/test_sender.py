@@ -405,3 +405,85 @@ async def test_new_broadcasts_are_picked_up_while_running(
             assert event.content == text_for(recipient)
     finally:
         await sender.stop()
+
+
+async def test_a_group_upgraded_to_a_supergroup_gets_its_rows_at_the_new_id(
+    emu: Emulator, bot: Bot, sessions: SessionFactory, clock: VirtualClock
+) -> None:
+    [member] = await make_recipients(sessions, emu, 1)
+    group = emu.create_group("选委会", [member.user])
+    texts = ["第一条", "第二条", "第三条"]
+    async with sessions() as session:
+        broadcast = await enqueue_broadcast(
+            session,
+            kind=BroadcastKind.RESULTS,
+            title="选举结果",
+            village_id=None,
+            created_by_account_id=member.account_id,
+            messages=[
+                OutgoingMessage(
+                    account_id=member.account_id,
+                    chat_id=group.id,
+                    payload=MessagePayload(text=text),
+                    requires_binding=False,
+                )
+                for text in texts
+            ],
+        )
+    supergroup = await emu.upgrade_group(group)  # queued for the old id, sent after the upgrade
+    assert str(supergroup.id).startswith("-100") and supergroup.type == "supergroup"
+    moves: list[tuple[int, int]] = []
+
+    async def moved(old: int, new: int) -> None:
+        moves.append((old, new))
+
+    sender = sender_for(bot, sessions, clock, chat_migrated=moved)
+    try:
+        await sender.run_until_idle(timeout=20)
+    finally:
+        await sender.stop()
+
+    assert [e.content for e in emu.bot_messages(supergroup)] == texts
+    assert emu.bot_messages(group) == []
+    assert moves == [(group.id, supergroup.id)]  # the hook once, however many rows were queued
+    refused = [c for c in emu.calls_to("sendMessage") if not c.ok]
+    assert [(c.params["chat_id"], c.status) for c in refused] == [(group.id, 400)]
+    assert refused[0].description == "Bad Request: group chat was upgraded to a supergroup chat"
+    rows = await deliveries(sessions, broadcast.id or 0)
+    assert {(r.status, r.chat_id, r.attempts) for r in rows} == {(DeliveryStatus.SENT, supergroup.id, 1)}
+
+
+async def test_a_failing_migration_hook_does_not_cost_the_message(
+    emu: Emulator, bot: Bot, sessions: SessionFactory, clock: VirtualClock
+) -> None:
+    [member] = await make_recipients(sessions, emu, 1)
+    group = emu.create_group("选委会", [member.user])
+    async with sessions() as session:
+        broadcast = await enqueue_broadcast(
+            session,
+            kind=BroadcastKind.RESULTS,
+            title="选举结果",
+            village_id=None,
+            created_by_account_id=member.account_id,
+            messages=[
+                OutgoingMessage(
+                    account_id=member.account_id,
+                    chat_id=group.id,
+                    payload=MessagePayload(text="结果"),
+                    requires_binding=False,
+                )
+            ],
+        )
+    supergroup = await emu.upgrade_group(group)
+
+    async def broken(old: int, new: int) -> None:
+        raise RuntimeError("database down")
+
+    sender = sender_for(bot, sessions, clock, chat_migrated=broken)
+    try:
+        await sender.run_until_idle(timeout=20)
+    finally:
+        await sender.stop()
+    assert [e.content for e in emu.bot_messages(supergroup)] == ["结果"]
+    [row] = await deliveries(sessions, broadcast.id or 0)
+    assert (row.status, row.chat_id) == (DeliveryStatus.SENT, supergroup.id)

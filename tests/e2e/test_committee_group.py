@@ -1,7 +1,8 @@
 """The committee's Telegram group through the emulator: a committee member links it with
 /committeegroup, published results (text, chart, PDF) are posted there too; a villager cannot link a
-group; linking another group moves it; a group the bot was removed from is recorded unreachable and
-the villagers still get the correction; a member of two committees picks the village."""
+group; linking another group moves it; copies queued for a group the bot was then removed from are
+recorded unreachable and the villagers still get the correction; a member of two committees picks the
+village."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
+from bot.delivery.sender import OutboxSender
 from bot.rules.fingerprint import format_fingerprint
 from bot.services.results import VoteLine, enter_results
 from sandbox.world import ChatEvent, SimChat, SimUser
@@ -138,11 +140,20 @@ async def test_a_member_links_the_group_results_go_there_and_relinking_moves_it(
         (f'{{"chat_id":{other.id},"previous_chat_id":{group.id},"title":"选委会新群"}}', FIRST),
     ]
 
-    # The bot is removed from the new group: a correction still reaches the villagers; the group's
-    # copies are recorded unreachable, and the old group hears nothing more.
-    emu.remove_bot_from_group(other, by=first)
+    # The bot is removed from the new group while its copies of a correction are still queued: the
+    # villagers get the correction, the group's copies are recorded unreachable (403), the link is
+    # cleared (tests/e2e/test_committee_group_lifecycle.py), and the old group hears nothing more.
+    outbox: OutboxSender = harness.app.dispatcher["outbox"]
+    await outbox.stop()
     before = len(emu.bot_messages(group))
     correction, _said = await _publish_next_count(harness, sessions, setup, first, director=10)
+    emu.remove_bot_from_group(other, by=first)
+    for _attempt in range(100):  # the bot has handled the removal: the link is cleared
+        if (await _village(sessions, village_id)).committee_group_chat_id is None:
+            break
+        await asyncio.sleep(0.05)
+    await outbox.start()
+    outbox.wake()
     fixed = format_fingerprint(correction.fingerprint)
     await emu.wait_for(villager, lambda e: fixed in e.content and e.photo is None, timeout=20)
     async with sessions() as session:
@@ -157,6 +168,8 @@ async def test_a_member_links_the_group_results_go_there_and_relinking_moves_it(
     assert {r.status for r in rows} == {"unreachable"}
     assert all("kicked" in (r.error or "") for r in rows)
     assert len(emu.bot_messages(group)) == before
+    assert (await _village(sessions, village_id)).committee_group_chat_id is None
+    await emu.wait_for(first, lambda e: "我被移出了青山村选举委员会的工作群" in e.content, timeout=10)
 
 
 async def test_a_member_of_two_committees_picks_the_village_with_a_button(

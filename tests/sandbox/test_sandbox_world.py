@@ -218,6 +218,25 @@ async def test_group_upgrade_to_supergroup(bot: Bot, emu: Emulator) -> None:
     assert (await bot.send_message(supergroup.id, "新群")).chat.type == "supergroup"
 
 
+async def test_upgrade_by_a_member_keeps_the_bot_status_and_ids_look_like_supergroups(
+    bot: Bot, emu: Emulator
+) -> None:
+    head, member = emu.create_user("Head"), emu.create_user("Member")
+    group = emu.create_group("村民小组", [head, member])
+    supergroup = await emu.upgrade_group_to_supergroup(group, by=member)
+    assert str(supergroup.id).startswith("-100") and supergroup.member_ids == group.member_ids
+    service = [u.message for u in await _updates(bot) if u.message]
+    assert [m.from_user.id for m in service if m.from_user] == [member.id, member.id]
+    # A group the bot was removed from: no service message reaches it, and the supergroup refuses it too.
+    gone = emu.create_group("旧群", [head])
+    emu.remove_bot_from_group(gone, by=head)
+    await _updates(bot)
+    upgraded = await emu.upgrade_group(gone)
+    assert [u for u in await _updates(bot) if u.message] == []
+    with pytest.raises(TelegramForbiddenError):
+        await bot.send_message(upgraded.id, "还在吗")
+
+
 async def test_wait_for_uses_a_read_cursor(bot: Bot, emu: Emulator) -> None:
     user = emu.create_user("Li")
     await emu.user_sends(user, "hi")
