@@ -11,6 +11,7 @@ from handlers import (
     elections,
     errors,
     fallback,
+    groups,
     help,
     identity,
     language,
@@ -34,12 +35,14 @@ from handlers import (
 def build_root_router() -> Router:
     # Routers are built per application (tests and the sandbox build several in one process).
     root = Router(name="cunmin")
-    # /cancel first: it must win over any conversation state a later router waits in;
+    # Groups first: a private command sent in a group is turned away before any feature sees it;
+    # /cancel next: it must win over any conversation state a later router waits in;
     # the fallback last: it answers whatever no feature took.
     root.include_routers(
         *(
             feature.build_router()
             for feature in (
+                groups,
                 cancel,
                 start,
                 identity,

@@ -39,9 +39,9 @@ from bot.services.identity import Me, RoleName
 from bot.services.outbox import MessagePayload
 from handlers.access import not_allowed_text
 from handlers.callbacks import VillageCallback
+from handlers.groups import GROUP_CHATS
 from storage.models import Village
 
-GROUP_CHATS = ("group", "supergroup")
 PURPOSE = "cgroup"
 # The bot's own status once it is out of a group: it left (or was removed), or was banned from it.
 GONE = ("left", "kicked")
