@@ -8,6 +8,7 @@ committee told), or Telegram upgrades the group to a supergroup with a new chat 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,10 +16,9 @@ from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.locale_choice import resolve_locale
 from bot.services.audit import Actor, AuditAction, append_audit
 from bot.services.identity import Me, RoleName
-from bot.services.outbox import BroadcastKind, MessagePayload, OutgoingMessage, enqueue_broadcast
+from bot.services.outbox import BroadcastKind, MessagePayload, enqueue_broadcast, messages_to_accounts
 from storage.models import Village
 from storage.repositories import notices as notices_repo
 from storage.repositories import villages as villages_repo
@@ -126,20 +126,8 @@ async def unlink_committee_group(
             now=now,
         )
         members = await notices_repo.committee_accounts(session, village.id, (RoleName.COMMITTEE.value,))
-        messages = []
-        for account in members:
-            assert account.id is not None and account.chat_id is not None
-            locale = resolve_locale(account.locale, account.telegram_language_code, default_locale)
-            messages += [
-                OutgoingMessage(
-                    account_id=account.id,
-                    chat_id=account.chat_id,
-                    payload=payload,
-                    locale=locale,
-                    requires_binding=False,  # a committee role is held by phone, not by a roll binding
-                )
-                for payload in render(village, locale)
-            ]
+        # A committee role is held by phone, not by a roll binding: owed whatever the binding.
+        messages = messages_to_accounts(members, default_locale, functools.partial(render, village))
         if messages:
             await enqueue_broadcast(
                 session,

@@ -7,7 +7,7 @@ later reports what became of them. Sending is `bot.delivery.sender.OutboxSender`
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Broadcast, DeliveryStatus
+from bot.locale_choice import resolve_locale
+from storage.models import Account, Broadcast, DeliveryStatus
 from storage.repositories import outbox as outbox_repo
 from storage.types import utcnow
 
@@ -99,6 +100,30 @@ class OutgoingMessage:
     locale: str | None = None
     # False for people on no roll (township observers): they are never "unbound".
     requires_binding: bool = True
+
+
+def messages_to_accounts(
+    accounts: Sequence[Account],
+    default_locale: str,
+    payloads: Callable[[str], Sequence[MessagePayload]],
+) -> list[OutgoingMessage]:
+    """Each account's copies in its own language (``payloads`` renders them for a locale), owed to the
+    person whatever happens to their roll binding meanwhile (committee members, candidates)."""
+    out: list[OutgoingMessage] = []
+    for account in accounts:
+        assert account.id is not None and account.chat_id is not None
+        locale = resolve_locale(account.locale, account.telegram_language_code, default_locale)
+        out += [
+            OutgoingMessage(
+                account_id=account.id,
+                chat_id=account.chat_id,
+                payload=payload,
+                locale=locale,
+                requires_binding=False,
+            )
+            for payload in payloads(locale)
+        ]
+    return out
 
 
 async def enqueue_broadcast(

@@ -36,7 +36,13 @@ from bot.rules.recommendation import CutStage
 from bot.services.elections import policy_of
 from bot.services.identity import Me, RoleName
 from bot.services.notices import Audience, Recipient
-from bot.services.outbox import BroadcastKind, MessagePayload, OutgoingMessage, enqueue_broadcast
+from bot.services.outbox import (
+    BroadcastKind,
+    MessagePayload,
+    OutgoingMessage,
+    enqueue_broadcast,
+    messages_to_accounts,
+)
 from storage.models import (
     Account,
     CandidateAnswer,
@@ -197,22 +203,7 @@ async def _view(session: AsyncSession, question: CandidateQuestion) -> QuestionV
 def _messages(
     accounts: Sequence[Account], view: QuestionView, render: QuestionRenderer, default_locale: str
 ) -> list[OutgoingMessage]:
-    out = []
-    for account in accounts:
-        assert account.id is not None and account.chat_id is not None
-        locale = resolve_locale(account.locale, account.telegram_language_code, default_locale)
-        # Owed to this person whatever happens to their binding meanwhile.
-        out += [
-            OutgoingMessage(
-                account_id=account.id,
-                chat_id=account.chat_id,
-                payload=payload,
-                locale=locale,
-                requires_binding=False,
-            )
-            for payload in render(view, locale)
-        ]
-    return out
+    return messages_to_accounts(accounts, default_locale, lambda locale: render(view, locale))
 
 
 async def _tell_committee(
