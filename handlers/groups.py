@@ -15,10 +15,11 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.middlewares import command_name
+from handlers.menus import GROUP_MENU
 
 GROUP_CHATS = frozenset({"group", "supergroup"})
-# /committeegroup links the group; /results are public; /help says what the bot does.
-GROUP_COMMANDS = frozenset({"committeegroup", "results", "help"})
+# /committeegroup links the group; /results are public; /help says what the bot does (the group menu).
+GROUP_COMMANDS = frozenset(name for name, _ in GROUP_MENU)
 
 
 class PrivateOnlyCommand(Filter):

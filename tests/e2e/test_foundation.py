@@ -65,6 +65,10 @@ async def test_command_menus_are_registered_for_zh_and_en(harness: Harness) -> N
     assert en["language"] == "Change the language"
     assert set(zh) == set(en) == default
     assert {"start", "help", "language", "cancel"} <= default
+    # In groups only what is answered there (handlers/groups.py).
+    for language in ("zh", "en", ""):
+        group = [c["command"] for c in harness.emu.commands("all_group_chats", language_code=language)]
+        assert group == ["results", "committeegroup", "help"], language
 
 
 async def test_a_failing_handler_gets_a_translated_apology(
