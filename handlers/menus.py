@@ -47,7 +47,7 @@ COMMITTEE_COMMANDS: Menu = (
 # In a group (the committee's), only what is for everyone there (handlers/groups.py).
 GROUP_MENU: Menu = (
     ("results", __("Election results of my village")),
-    ("committeegroup", __("Send it in the committee's Telegram group: results are posted there too")),
+    ("committeegroup", __("Make this the election committee's group (committee members only)")),
     ("help", __("What you can do here")),
 )
 
@@ -62,12 +62,10 @@ def menu_for(i18n: I18n, locale: str, commands: Menu = COMMANDS) -> list[BotComm
 
 
 async def register_command_menus(bot: Bot, i18n: I18n) -> None:
-    menus: tuple[
-        tuple[BotCommandScopeDefault | BotCommandScopeAllGroupChats, tuple[tuple[str, LazyProxy], ...]], ...
-    ] = (
+    menus: list[tuple[BotCommandScopeDefault | BotCommandScopeAllGroupChats, Menu]] = [
         (BotCommandScopeDefault(), COMMANDS),
         (BotCommandScopeAllGroupChats(), GROUP_MENU),
-    )
+    ]
     for scope, commands in menus:
         for language_code, locale in MENU_LOCALES.items():
             await bot.set_my_commands(
