@@ -108,6 +108,15 @@ def command_name(message: Message) -> tuple[str, str] | None:
     return name.lower(), mention
 
 
+async def for_this_bot(mention: str, bot: Bot | None) -> bool:
+    """Is a command's ``@mention`` (from `command_name`) this bot? In a group, "/help@other_bot" is
+    meant for another bot; no mention means whoever reads it."""
+    if not mention or bot is None:
+        return True
+    me = await bot.me()
+    return me.username is not None and me.username.lower() == mention.lower()
+
+
 class CommandEndsConversationMiddleware(BaseMiddleware):
     """A command sent while a conversation waits for typed text ends that conversation first.
 
@@ -131,20 +140,9 @@ class CommandEndsConversationMiddleware(BaseMiddleware):
         if not isinstance(event, Message) or state is None or data.get("raw_state") is None:
             return await handler(event, data)
         command = command_name(event)
-        if command is None or command[0] in self._keep or not await self._for_us(command[1], data):
+        if command is None or command[0] in self._keep or not await for_this_bot(command[1], data.get("bot")):
             return await handler(event, data)
         await state.clear()
         data["raw_state"] = None
         await event.answer(_("What you had started was stopped; nothing from it was saved."))
         return await handler(event, data)
-
-    @staticmethod
-    async def _for_us(mention: str, data: dict[str, Any]) -> bool:
-        """In a group, "/help@other_bot" is meant for another bot: our conversation stays open."""
-        if not mention:
-            return True
-        bot: Bot | None = data.get("bot")
-        if bot is None:
-            return True
-        me = await bot.me()
-        return me.username is not None and me.username.lower() == mention.lower()

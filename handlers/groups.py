@@ -14,7 +14,7 @@ from aiogram.filters import Filter
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.middlewares import command_name
+from bot.middlewares import command_name, for_this_bot
 from handlers.menus import GROUP_MENU
 
 GROUP_CHATS = frozenset({"group", "supergroup"})
@@ -30,12 +30,7 @@ class PrivateOnlyCommand(Filter):
         if found is None:
             return False
         name, mention = found
-        if name in GROUP_COMMANDS:
-            return False
-        if not mention:
-            return True
-        me = await bot.me()
-        return me.username is not None and me.username.lower() == mention.lower()
+        return name not in GROUP_COMMANDS and await for_this_bot(mention, bot)
 
 
 async def private_only(message: Message, bot: Bot) -> None:

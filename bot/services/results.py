@@ -782,8 +782,8 @@ async def publish_results(
     )
     deadline = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone)
     village_id = election.village_id
-    village = await session.get(Village, village_id)
-    group_chat_id = village.committee_group_chat_id if village is not None else None
+    village = evaluation.village
+    group_chat_id = village.committee_group_chat_id
     posting_account = me.account.id if me is not None else None
 
     async def post_to_committee_group(notice: Notice) -> None:
@@ -791,7 +791,7 @@ async def publish_results(
         broadcast, so that the villagers' delivery report stays about villagers."""
         if group_chat_id is None or posting_account is None:
             return
-        group = Recipient(posting_account, group_chat_id, default_locale, village.name if village else "")
+        group = Recipient(posting_account, group_chat_id, default_locale, village.name)
         await enqueue_broadcast(
             session,
             kind=BroadcastKind.RESULTS,

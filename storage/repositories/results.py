@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Election, Person, ResultEntry, ResultPosition, ResultVote
+from storage.models import Election, Person, ResultEntry, ResultEntryStatus, ResultPosition, ResultVote
 
 
 async def get(session: AsyncSession, entry_id: int) -> ResultEntry | None:
@@ -110,7 +110,9 @@ async def published_with_objection_window(
         select(ResultEntry, Election)
         .join(Election, col(Election.id) == col(ResultEntry.election_id))
         .where(
-            col(ResultEntry.status).in_(["published", "superseded"]),
+            col(ResultEntry.status).in_(
+                [ResultEntryStatus.PUBLISHED.value, ResultEntryStatus.SUPERSEDED.value]
+            ),
             col(ResultEntry.objections_until).is_not(None),
             col(ResultEntry.objections_until) >= since,
         )
